@@ -1,0 +1,117 @@
+"""Settings from config.yaml. Secrets (the Telegram token) never live here: environment only."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_ENV = "REGIOBOT_CONFIG"
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CheckSettings(Section):
+    max_age_days: int = Field(730, ge=1, description="Warn when an entry's `updated` is older than this.")
+
+
+class EmbeddingSettings(Section):
+    backend: Literal["use-multilingual", "sentence-transformers"] = "use-multilingual"
+    model: str | None = Field(
+        None, description="sentence-transformers model name or local path; None = bundled all-MiniLM-L6-v2"
+    )
+    batch_size: int = Field(32, ge=1)
+    threads: int = Field(1, ge=1)
+
+
+class IndexSettings(Section):
+    kind: Literal["flat", "hnsw"] = "flat"
+    hnsw_m: int = Field(32, ge=4)
+    hnsw_ef_construction: int = Field(80, ge=8)
+    hnsw_ef_search: int = Field(64, ge=8)
+
+
+class SearchSettings(Section):
+    dense_weight: float = Field(0.7, ge=0, le=1)
+    bm25_weight: float = Field(0.3, ge=0, le=1)
+    candidates: int = Field(30, ge=1)
+    min_confidence: float = Field(0.5, description="Abstain below this calibrated confidence.")
+    margin: float = Field(0.0, ge=0, description="Ambiguity margin between the two best different answers.")
+
+
+class AnswerSettings(Section):
+    max_chars: int = Field(700, ge=100)
+    max_list: int = Field(3, ge=1)
+
+
+class WebhookSettings(Section):
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    url: str | None = Field(None, description="Public HTTPS URL Telegram posts updates to.")
+    path: str = "telegram"
+
+
+class TelegramSettings(Section):
+    base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookSettings = WebhookSettings()
+    admin_ids: list[int] = []
+    max_question_chars: int = Field(500, ge=10)
+    rate_limit_messages: int = Field(10, ge=1, description="Messages per user per window.")
+    rate_limit_seconds: float = Field(60.0, gt=0)
+    max_retries: int = Field(5, ge=0)
+
+
+class Config(Section):
+    knowledge_dir: Path = Path("knowledge")
+    index_dir: Path = Path("index")
+    data_dir: Path = Path("data")
+    today: date | None = Field(None, description="Fixed 'today' for tests and demos.")
+    check: CheckSettings = CheckSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    index: IndexSettings = IndexSettings()
+    search: SearchSettings = SearchSettings()
+    answer: AnswerSettings = AnswerSettings()
+    telegram: TelegramSettings = TelegramSettings()
+
+    def today_or_now(self) -> date:
+        return self.today or date.today()
+
+
+class ConfigError(Exception):
+    """Config file missing or invalid; the message says what to fix."""
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Load `path`, else $REGIOBOT_CONFIG, else ./config.yaml; relative paths resolve against the file."""
+    chosen = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    if not chosen.exists():
+        if path or os.environ.get(CONFIG_ENV):
+            raise ConfigError(f"Konfigurationsdatei {chosen} nicht gefunden.")
+        return Config()
+    try:
+        raw = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{chosen}: keine gültige YAML-Datei: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{chosen}: erwartet wird eine Zuordnung (Schlüssel: Wert).")
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{chosen}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from exc
+    base = chosen.resolve().parent
+    return config.model_copy(
+        update={
+            name: (base / getattr(config, name)).resolve()
+            for name in ("knowledge_dir", "index_dir", "data_dir")
+            if not getattr(config, name).is_absolute()
+        }
+    )

@@ -1,0 +1,675 @@
+"""Knowledge schema and loader: YAML files in knowledge/ → typed entries, or `file:line` problems.
+
+Staff edit these files by hand, so every problem is reported in German with the file, the line and
+what to write instead, and all problems of a folder are collected in one run.
+"""
+
+from __future__ import annotations
+
+import calendar
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+# --------------------------------------------------------------------------- dates
+
+MONTHS = [
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+]  # fmt: skip
+_MONTH_LOOKUP = {m.lower(): i + 1 for i, m in enumerate(MONTHS)} | {"maerz": 3, "marz": 3}
+PARTS = {"anfang": "Anfang", "mitte": "Mitte", "ende": "Ende"}
+DATE_HINT = (
+    "Schreiben Sie ein Datum als JJJJ-MM-TT (z. B. 2024-03-21), einen Monat als JJJJ-MM (z. B. 2024-04) "
+    "oder mit Zusatz wie „Ende April 2024“ bzw. „Ende 2024-04“."
+)
+
+
+class When(BaseModel):
+    """A date that may be partial ("Ende April 2024"): never stored as a made-up day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    year: int = Field(ge=1900, le=2100)
+    month: int | None = Field(None, ge=1, le=12)
+    day: int | None = Field(None, ge=1, le=31)
+    part: Literal["anfang", "mitte", "ende"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if isinstance(value, date):
+            return {"year": value.year, "month": value.month, "day": value.day}
+        if isinstance(value, int):
+            return {"year": value}
+        if isinstance(value, str):
+            return parse_when(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> When:
+        if self.day is not None:
+            if self.month is None:
+                raise ValueError("ein Tag braucht auch einen Monat")
+            date(self.year, self.month, self.day)  # raises ValueError for 2024-02-30
+            if self.part:
+                raise ValueError("ein genaues Datum braucht keinen Zusatz wie „Ende“")
+        return self
+
+    @property
+    def exact(self) -> bool:
+        return self.day is not None
+
+    def earliest(self) -> date:
+        if self.day is not None:
+            return date(self.year, self.month or 1, self.day)
+        first, last = self._span()
+        return first
+
+    def latest(self) -> date:
+        if self.day is not None:
+            return self.earliest()
+        return self._span()[1]
+
+    def _span(self) -> tuple[date, date]:
+        if self.month is None:
+            start, end = date(self.year, 1, 1), date(self.year, 12, 31)
+        else:
+            start = date(self.year, self.month, 1)
+            end = date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        if self.part is None:
+            return start, end
+        third = (end - start).days // 3
+        return {
+            "anfang": (start, start + timedelta(days=third)),
+            "mitte": (start + timedelta(days=third), end - timedelta(days=third)),
+            "ende": (end - timedelta(days=third), end),
+        }[self.part]
+
+    def german(self) -> str:
+        """DD.MM.YYYY for exact dates, "Ende April 2024" for partial ones."""
+        if self.day is not None:
+            return f"{self.day:02d}.{self.month:02d}.{self.year}"
+        text = f"{MONTHS[self.month - 1]} {self.year}" if self.month else str(self.year)
+        return f"{PARTS[self.part]} {text}" if self.part else text
+
+
+def parse_when(text: str) -> dict[str, Any]:
+    """Parse "2024-02-20", "2024-04", "2024", "Ende 2024-04", "Ende April 2024"."""
+    raw = " ".join(text.strip().split())
+    words = raw.split(" ")
+    out: dict[str, Any] = {}
+    if words and words[0].lower() in PARTS:
+        out["part"] = words[0].lower()
+        words = words[1:]
+    rest = " ".join(words)
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", rest):
+        return out | {"year": int(m[1]), "month": int(m[2]), "day": int(m[3])}
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", rest):
+        return out | {"year": int(m[1]), "month": int(m[2])}
+    if m := re.fullmatch(r"(\d{4})", rest):
+        return out | {"year": int(m[1])}
+    if m := re.fullmatch(r"([A-Za-zÄÖÜäöü]+) (\d{4})", rest):
+        month = _MONTH_LOOKUP.get(m[1].lower())
+        if month:
+            return out | {"year": int(m[2]), "month": month}
+    raise ValueError(f"„{text}“ ist kein erkennbares Datum")
+
+
+# --------------------------------------------------------------------------- schema
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Source(Model):
+    document: str = Field(min_length=1, description="Name of the source document or page.")
+    file: str | None = Field(None, description="File in shared/seeds the entry was curated from.")
+    url: str | None = Field(None, pattern=r"^https?://\S+$")
+    as_of: When | None = Field(None, description="Date the information is valid for.")
+
+
+class Person(Model):
+    name: str = Field(min_length=1)
+    role: str | None = None
+    organisation: str | None = None
+    talk: str | None = Field(None, description="Title or topic of the person's contribution.")
+
+
+class Entry(Model):
+    """Fields every entry has; one entry answers one thing well."""
+
+    REFS: ClassVar[tuple[str, ...]] = ("related",)
+
+    id: str
+    type: str
+    title: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    tags: list[str] = []
+    questions: list[str] = []
+    related: list[str] = []
+    source: Source
+    updated: date
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(
+                f"„{value}“ ist keine gültige ID: nur Kleinbuchstaben, Ziffern und Bindestriche, "
+                "z. B. „regionaldialog-8“"
+            )
+        return value
+
+    @field_validator("text", "title")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("darf nicht leer sein")
+        return value
+
+    def references(self) -> Iterable[tuple[str, str]]:
+        """(field, id) pairs this entry points to."""
+        for name in self.REFS:
+            value = getattr(self, name)
+            for ref in value if isinstance(value, list) else [value]:
+                if ref:
+                    yield name, ref
+
+
+OrgKind = Literal[
+    "forum", "gremium", "arbeitsgruppe", "projektgruppe", "gmbh", "verein", "landkreis",
+    "stadt", "netzwerk", "metropolregion", "regionalmanagement", "sonstige",
+]  # fmt: skip
+
+
+class Organisation(Entry):
+    REFS = ("related", "parent", "chair", "deputy")
+    type: Literal["organisation"]
+    name: str = Field(min_length=1)
+    kind: OrgKind
+    parent: str | None = Field(None, description="id of the umbrella body")
+    members: list[str] = []
+    chair: str | None = Field(None, description="id of a contact entry")
+    deputy: str | None = Field(None, description="id of a contact entry")
+    meeting_rhythm: str | None = None
+    tasks: list[str] = []
+    focus_areas: list[str] = []
+    founded: When | None = None
+    legal_form: str | None = None
+
+
+class Contact(Entry):
+    REFS = ("related", "organisation")
+    type: Literal["contact"]
+    person: str = Field(min_length=1)
+    role: str | None = None
+    organisation: str | None = Field(None, description="id of an organisation entry")
+    organisation_name: str | None = None
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    phone: str | None = None
+    topics: list[str] = []
+
+
+class FundingCall(Entry):
+    REFS = ("related", "organisation", "contacts")
+    type: Literal["funding_call"]
+    programme: str = Field(min_length=1)
+    organisation: str | None = None
+    opens: date | None = None
+    closes: date | None = None
+    topics: list[str] = []
+    eligible: str | None = Field(None, description="Who may apply.")
+    amount: str | None = None
+    contacts: list[str] = []
+
+    @field_validator("closes")
+    @classmethod
+    def _period(cls, closes: date | None, info: ValidationInfo) -> date | None:
+        opens = info.data.get("opens")
+        if opens and closes and closes < opens:
+            raise ValueError(
+                f"Ende {closes:%d.%m.%Y} liegt vor dem Beginn „opens“ {opens:%d.%m.%Y}; "
+                "das Ende muss am oder nach dem Beginn liegen"
+            )
+        return closes
+
+
+class Event(Entry):
+    REFS = ("related", "organiser", "contacts")
+    type: Literal["event"]
+    series: str | None = None
+    number: int | None = Field(None, ge=1)
+    date: When | None = None
+    status: Literal["stattgefunden", "geplant", "abgesagt"] = "stattgefunden"
+    place: str | None = None
+    topic: str | None = None
+    format: Literal["praesenz", "online", "hybrid"] | None = None
+    speakers: list[Person] = []
+    organiser: str | None = None
+    contacts: list[str] = []
+
+
+class Project(Entry):
+    REFS = ("related", "organisation")
+    type: Literal["project"]
+    name: str = Field(min_length=1)
+    organisation: str | None = None
+    description: str | None = None
+    status: str | None = None
+    partners: list[str] = []
+
+
+class Membership(Entry):
+    REFS = ("related", "body")
+    type: Literal["membership"]
+    member: str = Field(min_length=1, description="The paying/participating authority, e.g. Landkreis Peine.")
+    body: str = Field(min_length=1, description="id of the organisation entry")
+    annual_amount_eur: float | None = Field(None, ge=0)
+    amount_note: str | None = None
+
+
+class Info(Entry):
+    type: Literal["info"]
+
+
+ENTRY_TYPES: dict[str, type[Entry]] = {
+    "organisation": Organisation,
+    "contact": Contact,
+    "funding_call": FundingCall,
+    "event": Event,
+    "project": Project,
+    "membership": Membership,
+    "info": Info,
+}
+AnyEntry = Organisation | Contact | FundingCall | Event | Project | Membership | Info
+FILE_KEYS = {"defaults", "entries"}
+DEFAULTABLE = {"source", "updated", "tags"}
+
+# --------------------------------------------------------------------------- YAML with line numbers
+
+
+class LineDict(dict):
+    """A mapping that remembers where it and each of its keys stand in the file."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    duplicate_keys: list[tuple[str, int]]
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            loader.duplicate_keys.append((str(key), key_node.start_mark.line + 1))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[str(key)] = key_node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        prefix = "Warnung: " if self.warning else ""
+        return f"{self.file}:{self.line}: {prefix}{self.message}"
+
+
+@dataclass
+class Knowledge:
+    entries: list[AnyEntry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    locations: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if not p.warning]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.warning]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def by_id(self) -> dict[str, AnyEntry]:
+        return {e.id: e for e in self.entries}
+
+    def summary(self) -> str:
+        counts = Counter(e.type for e in self.entries)
+        parts = ", ".join(f"{counts[t]} {t}" for t in ENTRY_TYPES if counts[t])
+        files = len({loc[0] for loc in self.locations.values()})
+        return f"{len(self.entries)} Einträge in {files} Dateien ({parts or 'keine'})"
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _field_names(model: type[Entry]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _explain(err: dict[str, Any], model: type[Entry]) -> str:
+    """Turn one pydantic error into a sentence a non-programmer can act on."""
+    loc = [str(p) for p in err["loc"]]
+    name = ".".join(loc) or "Eintrag"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _field_names(model) if len(loc) == 1 else []
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f" Meinten Sie „{close[0]}“?" if close else ""
+        listing = f" Erlaubte Felder: {', '.join(allowed)}." if allowed else ""
+        return f"unbekanntes Feld „{name}“.{hint}{listing}"
+    if kind == "missing":
+        return f"Pflichtfeld „{name}“ fehlt. Bitte ergänzen (siehe README, Abschnitt Schema)."
+    if kind.startswith("date") or (
+        loc and loc[-1] in {"date", "as_of", "founded", "opens", "closes", "updated"}
+    ):
+        given = err.get("input")
+        if isinstance(given, str) and (m := re.fullmatch(r"\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*", given)):
+            return (
+                f"„{name}“: Datum bitte als {m[3]}-{int(m[2]):02d}-{int(m[1]):02d} schreiben statt „{given}“."
+            )
+        if kind == "value_error":
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            return f"„{name}“: {msg}." + (
+                f" {DATE_HINT}" if "Datum" in msg and "liegt vor" not in msg else ""
+            )
+        return f"„{name}“: kein gültiges Datum ({given!r}). {DATE_HINT}"
+    if kind == "literal_error":
+        return f"„{name}“ hat den Wert {err.get('input')!r}; erlaubt ist: {err['ctx']['expected']}."
+    if kind == "string_too_short":
+        return f"„{name}“ darf nicht leer sein."
+    if kind == "string_type":
+        return f"„{name}“ muss ein Text sein (ggf. in Anführungszeichen setzen)."
+    if kind == "list_type":
+        return f"„{name}“ muss eine Liste sein: jede Zeile mit „- “ beginnen."
+    if kind == "string_pattern_mismatch":
+        what = {"email": "eine E-Mail-Adresse wie name@beispiel.de", "url": "eine Adresse mit https://"}
+        return f"„{name}“ ({err.get('input')!r}) ist keine gültige Angabe: erwartet wird {what.get(loc[-1], 'ein anderes Format')}."
+    if kind in {"int_parsing", "int_type", "float_parsing", "float_type"}:
+        return f"„{name}“ muss eine Zahl sein (ohne Einheit und Tausenderpunkt), z. B. 60000."
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        return f"„{name}“ muss eine Zuordnung mit eingerückten Feldern sein (Feld: Wert)."
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"„{name}“: {msg}" if loc else msg
+
+
+def _line_for(raw: LineDict, loc: tuple[Any, ...]) -> int:
+    """Walk the error location down the raw YAML to find the closest line."""
+    line, node = raw.line, raw
+    for part in loc:
+        if isinstance(node, LineDict):
+            line = node.key_lines.get(str(part), line)
+            node = node.get(part)
+            if isinstance(node, LineDict):
+                line = node.line
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            if isinstance(node, LineDict):
+                line = node.line
+        else:
+            break
+    return line
+
+
+def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(shown, line, "Die Datei ist nicht UTF-8-kodiert. Bitte im Editor als „UTF-8“ speichern.")
+        )
+        return None
+    except OSError as exc:
+        problems.append(Problem(shown, 1, f"Datei kann nicht gelesen werden: {exc.strerror}"))
+        return None
+    loader = _Loader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problems.append(
+            Problem(
+                shown,
+                line,
+                f"YAML-Syntaxfehler: {exc.problem or exc}. Häufige Ursachen: falsche Einrückung, "
+                "fehlendes Leerzeichen nach „:“ oder „-“, ein Doppelpunkt im Text ohne Anführungszeichen.",
+            )
+        )
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(shown, 1, f"YAML-Fehler: {exc}"))
+        return None
+    finally:
+        loader.dispose()
+    for key, line in loader.duplicate_keys:
+        problems.append(Problem(shown, line, f"Feld „{key}“ steht doppelt; bitte nur einmal angeben."))
+    return data
+
+
+def _raw_entries(data: Any, shown: str, problems: list[Problem]) -> list[Any]:
+    if data is None:
+        problems.append(Problem(shown, 1, "Die Datei ist leer.", warning=True))
+        return []
+    if isinstance(data, list):
+        return data
+    if not isinstance(data, LineDict) or "entries" not in data:
+        problems.append(
+            Problem(
+                shown, getattr(data, "line", 1), "Erwartet wird „entries:“ mit einer Liste von Einträgen."
+            )
+        )
+        return []
+    for key in data:
+        if key not in FILE_KEYS:
+            problems.append(
+                Problem(
+                    shown,
+                    data.key_lines[str(key)],
+                    f"unbekannter Abschnitt „{key}“; erlaubt: defaults, entries.",
+                )
+            )
+    defaults = data.get("defaults") or LineDict()
+    if not isinstance(defaults, dict) or any(k not in DEFAULTABLE for k in defaults):
+        problems.append(
+            Problem(
+                shown,
+                data.key_lines.get("defaults", 1),
+                f"„defaults“ darf nur {', '.join(sorted(DEFAULTABLE))} enthalten.",
+            )
+        )
+        defaults = {}
+    entries = data["entries"]
+    if not isinstance(entries, list):
+        problems.append(
+            Problem(shown, data.key_lines["entries"], "„entries“ muss eine Liste sein („- id: …“).")
+        )
+        return []
+    for raw in entries:
+        if isinstance(raw, LineDict):
+            for key, value in defaults.items():
+                if key not in raw:
+                    raw[key] = value
+                    raw.key_lines.setdefault(key, raw.line)
+    return entries
+
+
+def _validate(raw: Any, shown: str, problems: list[Problem]) -> AnyEntry | None:
+    if not isinstance(raw, LineDict):
+        problems.append(Problem(shown, 1, "Jeder Eintrag muss eine Zuordnung sein, beginnend mit „- id: …“."))
+        return None
+    kind = raw.get("type")
+    model = ENTRY_TYPES.get(str(kind))
+    if model is None:
+        line = raw.key_lines.get("type", raw.line)
+        if kind is None:
+            problems.append(
+                Problem(shown, line, f"Pflichtfeld „type“ fehlt. Erlaubt: {', '.join(ENTRY_TYPES)}.")
+            )
+        else:
+            close = difflib.get_close_matches(str(kind), ENTRY_TYPES, n=1)
+            hint = f" Meinten Sie „{close[0]}“?" if close else ""
+            problems.append(
+                Problem(shown, line, f"unbekannter Typ „{kind}“.{hint} Erlaubt: {', '.join(ENTRY_TYPES)}.")
+            )
+        return None
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as exc:
+        for err in exc.errors():
+            problems.append(Problem(shown, _line_for(raw, err["loc"]), _explain(err, model)))
+        return None
+
+
+def knowledge_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+def load_knowledge(folder: Path, today: date | None = None, max_age_days: int | None = None) -> Knowledge:
+    """Read and validate every YAML file below `folder`; never raises for bad content."""
+    kb = Knowledge()
+    if not folder.is_dir():
+        kb.problems.append(
+            Problem(
+                str(folder), 0, "Wissensordner nicht gefunden. Pfad in config.yaml (knowledge_dir) prüfen."
+            )
+        )
+        return kb
+    files = knowledge_files(folder)
+    if not files:
+        kb.problems.append(Problem(_display(folder), 0, "Keine .yaml-Dateien im Wissensordner gefunden."))
+    for path in files:
+        shown = _display(path)
+        data = _read_yaml(path, shown, kb.problems)
+        for raw in _raw_entries(data, shown, kb.problems):
+            entry = _validate(raw, shown, kb.problems)
+            if entry is None:
+                continue
+            line = raw.line
+            if entry.id in kb.locations:
+                other = kb.locations[entry.id]
+                kb.problems.append(
+                    Problem(
+                        shown,
+                        line,
+                        f"ID „{entry.id}“ gibt es schon ({other[0]}:{other[1]}). IDs müssen eindeutig sein.",
+                    )
+                )
+                continue
+            kb.locations[entry.id] = (shown, line)
+            kb.entries.append(entry)
+    _check_references(kb)
+    _check_titles(kb)
+    if today and max_age_days:
+        _check_age(kb, today, max_age_days)
+    kb.problems.sort(key=lambda p: (p.warning, p.file, p.line))
+    return kb
+
+
+def _check_references(kb: Knowledge) -> None:
+    ids = kb.by_id()
+    for entry in kb.entries:
+        for name, ref in entry.references():
+            if ref not in ids:
+                close = difflib.get_close_matches(ref, ids, n=1)
+                hint = (
+                    f" Meinten Sie „{close[0]}“?"
+                    if close
+                    else " Bitte die ID eines vorhandenen Eintrags angeben."
+                )
+                file, line = kb.locations[entry.id]
+                kb.problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"Eintrag „{entry.id}“, Feld „{name}“: Verweis auf „{ref}“ geht ins Leere.{hint}",
+                    )
+                )
+            elif name in {"chair", "deputy", "contacts"} and ids[ref].type != "contact":
+                file, line = kb.locations[entry.id]
+                kb.problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"Eintrag „{entry.id}“, Feld „{name}“: „{ref}“ ist kein Kontakt (type: contact).",
+                    )
+                )
+
+
+def _check_titles(kb: Knowledge) -> None:
+    seen: dict[str, str] = {}
+    for entry in kb.entries:
+        key = " ".join(entry.title.lower().split())
+        if key in seen:
+            file, line = kb.locations[entry.id]
+            other = kb.locations[seen[key]]
+            kb.problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"Titel „{entry.title}“ gibt es schon ({other[0]}:{other[1]}). Bitte eindeutig benennen.",
+                )
+            )
+        else:
+            seen[key] = entry.id
+
+
+def _check_age(kb: Knowledge, today: date, max_age_days: int) -> None:
+    for entry in kb.entries:
+        age = (today - entry.updated).days
+        if age > max_age_days:
+            file, line = kb.locations[entry.id]
+            kb.problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"„{entry.id}“ wurde zuletzt am {entry.updated:%d.%m.%Y} geprüft ({age} Tage her). "
+                    "Bitte Angaben prüfen und „updated“ aktualisieren.",
+                    warning=True,
+                )
+            )

@@ -79,8 +79,7 @@ class When(BaseModel):
     def earliest(self) -> date:
         if self.day is not None:
             return date(self.year, self.month or 1, self.day)
-        first, last = self._span()
-        return first
+        return self._span()[0]
 
     def latest(self) -> date:
         if self.day is not None:

@@ -43,6 +43,12 @@ class SearchSettings(Section):
     bm25_weight: float = Field(0.3, ge=0, le=1)
     candidates: int = Field(30, ge=1)
     min_confidence: float = Field(0.5, description="Abstain below this calibrated confidence.")
+    coverage_weight: float = Field(
+        0.0, description="Confidence bonus per share of query terms the knowledge knows."
+    )
+    overlap_weight: float = Field(
+        0.0, description="Confidence bonus per share of query terms in the best entry."
+    )
     margin: float = Field(0.0, ge=0, description="Ambiguity margin between the two best different answers.")
 
 

@@ -1,0 +1,1 @@
+"""regiobot: answers questions about regional cooperation in central Germany."""

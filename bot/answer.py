@@ -1,0 +1,481 @@
+"""The answer engine: question → retrieval → a short German answer with its source, or an honest "weiß ich nicht".
+
+Channel-agnostic: the terminal and Telegram both call `Engine.ask`. Answers are plain text; dates
+are DD.MM.YYYY (partial dates as written, e.g. "Ende April 2024"), and every answer names its source.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from bot.config import Config
+from bot.embedding import Encoder, load_encoder
+from bot.index import BuildError, Index, IndexMissing, build_index, load_index, stale_reason
+from bot.knowledge import AnyEntry, Contact, Event, FundingCall, Organisation
+from bot.search import Hit, Result, search, term_overlap
+from bot.text import fold, tokens
+
+log = logging.getLogger(__name__)
+
+_UPCOMING = re.compile(
+    r"(nachst|naechst|kommend|bald|demnachst|demnaechst|anstehend|zukunft|kunftig|kuenftig|wieder|"
+    r"\bnext\b|upcoming|\bsoon\b|coming|future|plan)"
+)
+_EVENT = re.compile(
+    r"(wann|termin|treff|veranstalt|stattfind|findet|dialog|sitzung|konferenz|tagung|\bevent|meeting|\bwhen\b|\bdate\b)"
+)
+_FUNDING = re.compile(r"(f(o|oe)rder|aufruf|funding|grant|zuschuss|antrag|bewerb|finanzier|\bcall\b)")
+_CONTACT = re.compile(
+    r"(\bwer\b|\bwen\b|\bwem\b|ansprechp|kontakt|zustandig|zustaendig|e-?mail|\bmail|telefon|\bwho\b|contact|"
+    r"schick|wende|\bmelde)"
+)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    id: str
+    title: str
+    type: str
+    score: float
+    document: str
+    url: str | None
+
+
+@dataclass
+class Answer:
+    question: str
+    intent: str
+    found: bool
+    text: str
+    source_note: str = ""
+    sources: list[SourceRef] = field(default_factory=list)
+    more: list[str] = field(default_factory=list)
+
+    def plain(self) -> str:
+        return f"{self.text}\n\n{self.source_note}" if self.source_note else self.text
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "intent": self.intent,
+            "found": self.found,
+            "answer": self.plain(),
+            "sources": [
+                {"id": s.id, "title": s.title, "type": s.type, "score": round(s.score, 4)}
+                for s in self.sources
+            ],
+        }
+
+
+@dataclass
+class Overview:
+    regions: list[str]
+    bodies: list[str]
+    topics: list[str]
+    entries: int
+
+
+def intent_of(question: str) -> str:
+    q = fold(question)
+    if _UPCOMING.search(q) and _EVENT.search(q):
+        return "event"
+    if _FUNDING.search(q):
+        return "funding"
+    if _CONTACT.search(q):
+        return "contact"
+    if _EVENT.search(q):
+        return "event"
+    return "fact"
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _source_ref(hit_or_entry: Hit | AnyEntry) -> SourceRef:
+    entry = hit_or_entry.entry if isinstance(hit_or_entry, Hit) else hit_or_entry
+    score = hit_or_entry.score if isinstance(hit_or_entry, Hit) else 1.0
+    return SourceRef(entry.id, entry.title, entry.type, score, entry.source.document, entry.source.url)
+
+
+def source_note(entries: list[AnyEntry]) -> str:
+    seen: list[str] = []
+    for entry in entries:
+        src = entry.source
+        label = src.document + (f" (Stand {src.as_of.german()})" if src.as_of else "")
+        if label not in seen:
+            seen.append(label)
+    return ("Quelle: " if len(seen) == 1 else "Quellen: ") + "; ".join(seen)
+
+
+def funding_status(call: FundingCall, today: date) -> str:
+    period = (
+        f"vom {call.opens:%d.%m.%Y} bis {call.closes:%d.%m.%Y}"
+        if call.opens and call.closes
+        else (
+            f"bis {call.closes:%d.%m.%Y}"
+            if call.closes
+            else (f"ab {call.opens:%d.%m.%Y}" if call.opens else "")
+        )
+    )
+    if call.closes and call.closes < today:
+        return f"Abgelaufen: Der Aufruf lief {period}."
+    if call.opens and call.opens > today:
+        return f"Noch nicht geöffnet: Der Aufruf läuft {period}."
+    if call.closes:
+        return f"Offen: Der Aufruf läuft {period}."
+    return ""
+
+
+def event_line(event: Event) -> str:
+    name = (
+        f"{event.number}. {event.series}" if event.number and event.series else (event.series or event.title)
+    )
+    when = (
+        f" am {event.date.german()}"
+        if event.date and event.date.exact
+        else (f" {event.date.german()}" if event.date else "")
+    )
+    parts = [f"{name}{when}"]
+    if event.place:
+        parts.append(f"Ort: {event.place}")
+    if event.topic:
+        parts.append(f"Thema: {event.topic}")
+    if event.status == "geplant":
+        parts.append("angekündigt")
+    return ", ".join(parts)
+
+
+def _contact_line(contact: Contact, by_id: dict[str, AnyEntry]) -> str:
+    org = by_id.get(contact.organisation or "")
+    org_name = org.name if isinstance(org, Organisation) else (contact.organisation_name or "")
+    bits = [contact.person]
+    if contact.role:
+        bits.append(contact.role)
+    if org_name and org_name not in (contact.role or ""):
+        bits.append(org_name)
+    line = ", ".join(bits)
+    if contact.email:
+        line += f", E-Mail: {contact.email}"
+    if contact.phone:
+        line += f", Tel.: {contact.phone}"
+    return line
+
+
+def render_entry(entry: AnyEntry, today: date) -> str:
+    """An entry's own passage plus what only the date of asking can tell (is a call still open?)."""
+    text = entry.text
+    if isinstance(entry, FundingCall) and (status := funding_status(entry, today)):
+        text += f"\n\n{status} (Stand {today:%d.%m.%Y})"
+    elif isinstance(entry, Contact) and entry.email and entry.email not in text:
+        text += f"\nE-Mail: {entry.email}"
+    elif (
+        isinstance(entry, Event) and entry.status == "geplant" and entry.date and entry.date.latest() < today
+    ):
+        text += f"\n\n(Dieser Termin war für {entry.date.german()} angekündigt.)"
+    return text
+
+
+# --------------------------------------------------------------------------- engine
+
+
+@dataclass(frozen=True)
+class _State:
+    index: Index
+    by_id: dict[str, AnyEntry]
+
+
+class Engine:
+    """Loaded once (encoder + index), then answers many questions; `reload` swaps the index atomically."""
+
+    def __init__(self, config: Config, encoder: Encoder, index: Index, knowledge_dir: Path, index_dir: Path):
+        self.config = config
+        self.encoder = encoder
+        self.knowledge_dir = knowledge_dir
+        self.index_dir = index_dir
+        self._state = _State(index, {e.id: e for e in index.entries})
+        self._reload_lock = threading.Lock()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def load(
+        cls,
+        config: Config,
+        *,
+        knowledge_dir: Path | None = None,
+        index_dir: Path | None = None,
+        encoder: Encoder | None = None,
+        rebuild: bool = True,
+        progress: bool = False,
+    ) -> Engine:
+        """Load encoder and index; build the index first when it is missing or stale (if `rebuild`)."""
+        knowledge_dir = knowledge_dir or config.knowledge_dir
+        index_dir = index_dir or config.index_dir
+        encoder = encoder or load_encoder(config.embedding)
+        index = None
+        try:
+            index = load_index(index_dir, config.embedding.threads)
+            reason = stale_reason(index.manifest, config, encoder.name, knowledge_dir)
+        except IndexMissing:
+            reason = "kein Index vorhanden"
+        if reason and rebuild:
+            log.info("Index wird neu gebaut: %s", reason)
+            try:
+                build_index(
+                    config, encoder, knowledge_dir=knowledge_dir, index_dir=index_dir, progress=progress
+                )
+                index = load_index(index_dir, config.embedding.threads)
+            except BuildError:
+                if index is None or index.manifest.encoder != encoder.name:
+                    raise
+                log.warning("Wissen ungültig; der bisherige Index wird weiter verwendet.")
+        if index is None:
+            raise IndexMissing(f"Kein Index in {index_dir}.")
+        return cls(config, encoder, index, knowledge_dir, index_dir)
+
+    @property
+    def index(self) -> Index:
+        return self._state.index
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_reason() is not None
+
+    def stale_reason(self) -> str | None:
+        return stale_reason(self.index.manifest, self.config, self.encoder.name, self.knowledge_dir)
+
+    def reload(self) -> list[str]:
+        """Validate, rebuild incrementally and swap in; on problems keep serving the old index."""
+        with self._reload_lock:
+            try:
+                build_index(
+                    self.config, self.encoder, knowledge_dir=self.knowledge_dir, index_dir=self.index_dir
+                )
+                index = load_index(self.index_dir, self.config.embedding.threads)
+            except BuildError as exc:
+                return exc.problems
+            except Exception as exc:  # a half-written or unreadable build must not take the bot down
+                log.exception("Neuaufbau des Index fehlgeschlagen")
+                return [f"Index konnte nicht gebaut werden: {type(exc).__name__}: {exc}"]
+            self._state = _State(index, {e.id: e for e in index.entries})
+            return []
+
+    # ----------------------------------------------------------------- retrieval
+
+    def retrieve(self, question: str, types: set[str] | None = None, limit: int | None = None) -> Result:
+        return search(self.index, self.encoder, question, self.config.search, types=types, limit=limit)
+
+    def confidence(self, result: Result) -> float:
+        """Calibrated 0..1 belief that the best hit answers the question (see README, Abstention)."""
+        best = result.best
+        if best is None:
+            return 0.0
+        coverage = len(result.known_terms) / len(result.query_terms) if result.query_terms else 0.0
+        overlap = term_overlap(result, best, self.index)
+        s = self.config.search
+        return min(1.0, max(0.0, best.dense + s.coverage_weight * coverage + s.overlap_weight * overlap))
+
+    def _answerable(self, result: Result) -> bool:
+        if not result.hits:
+            return False
+        s = self.config.search
+        if self.confidence(result) < s.min_confidence:
+            return False
+        if s.margin and len(result.hits) > 1:
+            second = result.hits[1]
+            if result.hits[0].score - second.score < s.margin and result.hits[0].dense < s.min_confidence:
+                return False
+        return True
+
+    # ----------------------------------------------------------------- answers
+
+    def ask(self, question: str, today: date | None = None) -> Answer:
+        today = today or self.config.today_or_now()
+        question = " ".join(question.split())[: self.config.telegram.max_question_chars * 4]
+        intent = intent_of(question)
+        if not tokens(question) and not question.strip():
+            return self._abstain(question, intent)
+        result = self.retrieve(question)
+        if not self._answerable(result):
+            return self._abstain(question, intent, result)
+        best = result.hits[0]
+        if intent == "event" and _UPCOMING.search(fold(question)):
+            events = [h for h in result.hits[:5] if isinstance(h.entry, Event)]
+            if events or isinstance(best.entry, Event):
+                return self._next_events(question, today, result)
+        chosen = best
+        if intent == "funding" and not isinstance(best.entry, FundingCall):
+            calls = [h for h in result.hits[:3] if isinstance(h.entry, FundingCall)]
+            if calls and calls[0].score >= best.score * 0.9:
+                chosen = calls[0]
+        shown = [chosen]
+        return Answer(
+            question=question,
+            intent=intent,
+            found=True,
+            text=render_entry(chosen.entry, today),
+            source_note=source_note([chosen.entry]),
+            sources=[_source_ref(h) for h in [chosen, *[h for h in result.hits[:5] if h is not chosen]]],
+            more=self._more(result, today, shown),
+        )
+
+    def _more(self, result: Result, today: date, shown: list[Hit]) -> list[str]:
+        floor = self.config.search.min_confidence * 0.8
+        out = []
+        for hit in result.hits:
+            if hit in shown or hit.dense < floor:
+                continue
+            out.append(f"{hit.entry.title}\n{render_entry(hit.entry, today)}\n{source_note([hit.entry])}")
+            if len(out) >= self.config.answer.max_list:
+                break
+        return out
+
+    def _abstain(self, question: str, intent: str, result: Result | None = None) -> Answer:
+        topics = ", ".join(self.overview().topics[:4])
+        text = (
+            "Dazu habe ich in meinem Wissen leider keine Antwort. "
+            "Ich kann Fragen zu regionalen Gremien und Arbeitsgruppen, Terminen wie dem Regionaldialog, "
+            f"Förderaufrufen und Ansprechpartnern beantworten (z. B. {topics})."
+        )
+        sources = [_source_ref(h) for h in result.hits[:3]] if result else []
+        return Answer(question=question, intent="none", found=False, text=text, sources=sources)
+
+    def _series_for(self, question: str, hits: list[Hit]) -> str | None:
+        q = set(tokens(question, self.index.vocabulary))
+        series = {e.series for e in self._state.by_id.values() if isinstance(e, Event) and e.series}
+        scored = []
+        for name in series:
+            name_terms = set(tokens(name, self.index.vocabulary))
+            if name_terms and name_terms <= q:
+                scored.append((len(name_terms), name))
+        if scored:
+            return max(scored)[1]
+        for hit in hits:
+            if isinstance(hit.entry, Event) and hit.entry.series:
+                return hit.entry.series
+        return None
+
+    def _next_events(self, question: str, today: date, result: Result | None) -> Answer:
+        series = self._series_for(question, result.hits if result else [])
+        events = [
+            e
+            for e in self._state.by_id.values()
+            if isinstance(e, Event) and e.status != "abgesagt" and (series is None or e.series == series)
+        ]
+        upcoming = sorted(
+            (e for e in events if e.date and e.date.latest() >= today), key=lambda e: e.date.earliest()
+        )
+        label = series or "Veranstaltungen"
+        by_id = self._state.by_id
+        if upcoming:
+            shown = upcoming[: self.config.answer.max_list]
+            lines = [f"Nächste Termine ({label}, Stand {today:%d.%m.%Y}):"] + [
+                f"• {event_line(e)}" for e in shown
+            ]
+            contacts = self._contacts_of(shown)
+        else:
+            past = sorted((e for e in events if e.date), key=lambda e: e.date.earliest(), reverse=True)
+            lines = [f"Zurzeit ist kein kommender Termin ({label}) bekannt (Stand {today:%d.%m.%Y})."]
+            shown = past[:1]
+            if shown:
+                lines.append(f"Zuletzt: {event_line(shown[0])}.")
+            contacts = self._contacts_of(shown)
+        if contacts:
+            lines.append("Kontakt: " + "; ".join(_contact_line(c, by_id) for c in contacts[:2]))
+        return Answer(
+            question=question,
+            intent="event",
+            found=bool(shown),
+            text="\n".join(lines),
+            source_note=source_note(shown) if shown else "",
+            sources=[_source_ref(e) for e in shown],
+        )
+
+    def _contacts_of(self, entries: list[AnyEntry]) -> list[Contact]:
+        by_id = self._state.by_id
+        out: list[Contact] = []
+        for entry in entries:
+            for ref in getattr(entry, "contacts", []):
+                contact = by_id.get(ref)
+                if isinstance(contact, Contact) and contact not in out:
+                    out.append(contact)
+        return out
+
+    def upcoming_events(self, today: date | None = None) -> Answer:
+        return self._next_events("Nächste Termine", today or self.config.today_or_now(), None)
+
+    def funding_overview(self, today: date | None = None) -> Answer:
+        today = today or self.config.today_or_now()
+        calls = [e for e in self._state.by_id.values() if isinstance(e, FundingCall)]
+        current = [c for c in calls if not (c.closes and c.closes < today)]
+        closed = sorted(
+            (c for c in calls if c.closes and c.closes < today), key=lambda c: c.closes, reverse=True
+        )
+        lines = [f"Förderaufrufe (Stand {today:%d.%m.%Y}):"]
+        if not any(c.opens or c.closes for c in current):
+            lines.append("Derzeit ist kein offener oder angekündigter Förderaufruf mit Frist bekannt.")
+        for call in sorted(current, key=lambda c: (c.closes is None, c.closes or today)):
+            topics = f" – Themen: {', '.join(call.topics)}" if call.topics else ""
+            lines.append(f"• {call.programme}{topics}. {funding_status(call, today)}".rstrip())
+        for call in closed[: self.config.answer.max_list]:
+            lines.append(f"• {call.programme}: {funding_status(call, today)}")
+        shown = current + closed[: self.config.answer.max_list]
+        contacts = self._contacts_of(shown)
+        if contacts:
+            lines.append("Beratung: " + "; ".join(_contact_line(c, self._state.by_id) for c in contacts[:2]))
+        return Answer(
+            question="Förderaufrufe",
+            intent="funding",
+            found=bool(shown),
+            text="\n".join(lines),
+            source_note=source_note(shown) if shown else "",
+            sources=[_source_ref(c) for c in shown],
+        )
+
+    def contacts_for(self, topic: str, today: date | None = None) -> Answer:
+        result = self.retrieve(topic, types={"contact"}, limit=self.config.answer.max_list)
+        floor = self.config.search.min_confidence * 0.8
+        hits = [h for h in result.hits if h.dense >= floor or h.lexical > 0][: self.config.answer.max_list]
+        if not hits:
+            return self._abstain(topic, "contact")
+        lines = [f"Ansprechpartner zum Thema „{topic}“:"]
+        lines += [f"• {_contact_line(h.entry, self._state.by_id)}" for h in hits]
+        return Answer(
+            question=topic,
+            intent="contact",
+            found=True,
+            text="\n".join(lines),
+            source_note=source_note([h.entry for h in hits]),
+            sources=[_source_ref(h) for h in hits],
+        )
+
+    def overview(self) -> Overview:
+        entries = list(self._state.by_id.values())
+        orgs = [e for e in entries if isinstance(e, Organisation)]
+        regions = [
+            o.name for o in orgs if o.kind in {"landkreis", "metropolregion", "regionalmanagement", "stadt"}
+        ]
+        bodies = [o.name for o in orgs if o.parent is None and o.name not in regions]
+        tags = Counter(t for e in entries for t in e.tags)
+        return Overview(
+            regions=regions, bodies=bodies, topics=[t for t, _ in tags.most_common(8)], entries=len(entries)
+        )
+
+    def example_questions(self, n: int = 5) -> list[str]:
+        """One example question per entry type in turn, so the list follows the knowledge."""
+        by_type: dict[str, list[str]] = {}
+        for entry in self._state.by_id.values():
+            if entry.questions:
+                by_type.setdefault(entry.type, []).append(entry.questions[0])
+        out: list[str] = []
+        while len(out) < n and any(by_type.values()):
+            for questions in by_type.values():
+                if questions and len(out) < n:
+                    out.append(questions.pop(0))
+        return out

@@ -1,0 +1,253 @@
+"""`regiobot` command line: check, build, ask, chat, eval, run, report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.config import Config, ConfigError, load_config
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="regiobot – beantwortet Fragen zu regionalen Kooperationsangeboten in Mitteldeutschland.",
+)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="Andere Konfigurationsdatei (sonst $REGIOBOT_CONFIG oder config.yaml)."
+    ),
+]
+KnowledgeOpt = Annotated[
+    Path | None, typer.Option("--knowledge", help="Wissensordner (statt knowledge_dir).")
+]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Indexordner (statt index_dir).")]
+TodayOpt = Annotated[str | None, typer.Option("--today", help="Stichtag JJJJ-MM-TT für zeitbezogene Fragen.")]
+DEFAULT_EVAL = Path("../shared/eval/dev_questions.yaml")
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise _fail(f"Fehler in der Konfiguration:\n{exc}", 2) from exc
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise _fail(f"Ungültiges Datum „{value}“: bitte JJJJ-MM-TT, z. B. 2024-03-01.", 2) from exc
+
+
+def _engine(config: Config, knowledge: Path | None, index: Path | None, progress: bool = True):
+    from bot.answer import Engine
+    from bot.embedding import EncoderError
+    from bot.index import BuildError, IndexMissing
+
+    try:
+        return Engine.load(config, knowledge_dir=knowledge, index_dir=index, progress=progress)
+    except EncoderError as exc:
+        raise _fail(str(exc), 2) from exc
+    except BuildError as exc:
+        typer.echo("Das Wissen enthält Fehler; es wurde kein Index gebaut:", err=True)
+        raise _fail("\n".join(exc.problems), 1) from exc
+    except IndexMissing as exc:
+        raise _fail(str(exc), 1) from exc
+
+
+@app.command()
+def check(
+    path: Annotated[Path | None, typer.Argument(help="Wissensordner (Standard aus config.yaml).")] = None,
+    config_path: ConfigOpt = None,
+) -> None:
+    """Wissensdateien prüfen: Syntax, Schema, IDs, Verweise, Daten."""
+    from bot.knowledge import load_knowledge
+
+    config = _config(config_path)
+    kb = load_knowledge(path or config.knowledge_dir, config.today_or_now(), config.check.max_age_days)
+    for problem in kb.problems:
+        typer.echo(str(problem), err=not problem.warning)
+    if not kb.ok:
+        raise _fail(f"{len(kb.errors)} Fehler gefunden. Bitte korrigieren und erneut prüfen.", 1)
+    warn = f", {len(kb.warnings)} Warnungen" if kb.warnings else ""
+    typer.echo(f"OK: {kb.summary()}{warn}.")
+
+
+@app.command()
+def build(
+    config_path: ConfigOpt = None,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Alle Einträge neu einbetten.")] = False,
+) -> None:
+    """Index aus dem Wissen bauen (inkrementell und atomar)."""
+    from bot.embedding import EncoderError, load_encoder
+    from bot.index import BuildError, build_index
+
+    config = _config(config_path)
+    try:
+        encoder = load_encoder(config.embedding)
+        report = build_index(
+            config, encoder, knowledge_dir=knowledge, index_dir=index, force=force, progress=True
+        )
+    except EncoderError as exc:
+        raise _fail(str(exc), 2) from exc
+    except BuildError as exc:
+        typer.echo("Das Wissen enthält Fehler; der bisherige Index bleibt unverändert:", err=True)
+        raise _fail("\n".join(exc.problems), 1) from exc
+    if report.skipped:
+        typer.echo(f"Index ist aktuell ({report.entries} Einträge): {report.path}")
+    else:
+        typer.echo(
+            f"Index gebaut: {report.entries} Einträge ({report.embedded} neu eingebettet, {report.reused} "
+            f"übernommen, {report.removed} entfernt) in {report.seconds:.2f} s → {report.path}"
+        )
+
+
+@app.command()
+def ask(
+    question: Annotated[
+        str | None, typer.Argument(help="Frage; ohne Frage: eine Frage pro Zeile von stdin.")
+    ] = None,
+    today: TodayOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Eine JSON-Zeile pro Antwort.")] = False,
+    config_path: ConfigOpt = None,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Eine Frage beantworten (oder viele, zeilenweise von stdin)."""
+    config = _config(config_path)
+    day = _date(today)
+    engine = _engine(config, knowledge, index, progress=not as_json)
+    questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
+    for q in questions:
+        if question is None and not q.strip():
+            continue
+        answer = engine.ask(q, today=day)
+        if as_json:
+            typer.echo(json.dumps(answer.as_json(), ensure_ascii=False))
+        else:
+            typer.echo(answer.plain() + ("\n" if question is None else ""))
+
+
+@app.command()
+def chat(
+    today: TodayOpt = None,
+    config_path: ConfigOpt = None,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Im Terminal mit regiobot chatten (ohne Telegram)."""
+    config = _config(config_path)
+    day = _date(today)
+    engine = _engine(config, knowledge, index)
+    typer.echo("regiobot – stellen Sie Ihre Frage. Beenden mit „exit“ oder Strg+D.")
+    for example in engine.example_questions(3):
+        typer.echo(f"  z. B.: {example}")
+    while True:
+        try:
+            line = input("\nFrage: ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            break
+        if line.strip().lower() in {"exit", "quit", "ende", "tschüss"}:
+            break
+        if not line.strip():
+            continue
+        if line.strip().lower() in {"/termine", "termine"}:
+            answer = engine.upcoming_events(day)
+        elif line.strip().lower() in {"/foerderung", "/förderung"}:
+            answer = engine.funding_overview(day)
+        else:
+            answer = engine.ask(line, today=day)
+        typer.echo(answer.plain())
+
+
+@app.command("eval")
+def evaluate_cmd(
+    file: Annotated[Path, typer.Argument(help="Fragensatz (YAML).")] = DEFAULT_EVAL,
+    xquad: Annotated[
+        Path | None, typer.Option("--xquad", help="XQuAD-JSON: Retrieval-Recall messen.")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Antworten fehlgeschlagener Fälle zeigen.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Zusammenfassung als JSON.")] = False,
+    config_path: ConfigOpt = None,
+    knowledge: KnowledgeOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Antwortqualität messen (Entwicklungsfragen) oder Retrieval auf XQuAD (--xquad)."""
+    from bot.evaluation import evaluate, load_cases, retrieval_metrics, xquad_knowledge
+
+    config = _config(config_path)
+    if xquad:
+        with tempfile.TemporaryDirectory(prefix="regiobot-xquad-") as tmp:
+            folder = Path(tmp) / "knowledge"
+            pairs = xquad_knowledge(xquad, folder)
+            engine = _engine(config, folder, index or Path(tmp) / "index")
+            metrics = retrieval_metrics(engine, pairs)
+        typer.echo(json.dumps(metrics) if as_json else "\n".join(f"{k}: {v:.3f}" for k, v in metrics.items()))
+        return
+    if not file.exists():
+        raise _fail(f"Fragensatz {file} nicht gefunden.", 2)
+    engine = _engine(config, knowledge, index)
+    report = evaluate(engine, load_cases(file))
+    for r in report.results:
+        mark = "PASS" if r.passed else "FAIL"
+        if not as_json:
+            typer.echo(f"{mark} {r.case.id} [{r.case.kind}]")
+            if verbose and not r.passed:
+                typer.echo("    " + r.answer.plain().replace("\n", "\n    "))
+    summary = report.summary()
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    typer.echo(
+        f"\nIn-scope-Genauigkeit: {summary['answer_accuracy']:.3f} ({len(report.in_scope)} Fälle)\n"
+        f"Enthaltung (out of scope): {summary['abstention_accuracy']:.3f} ({len(report.out_of_scope)} Fälle)\n"
+        f"Near misses abgelehnt: {summary['near_miss_declined']:.3f} ({len(report.near_misses)} Fälle)\n"
+        f"Median Antwortlänge: {summary['median_answer_chars']:.0f} Zeichen\n"
+        f"hit@1 / hit@3 (wo Quelle bekannt): {summary['hit_at_1']:.3f} / {summary['hit_at_3']:.3f}\n"
+        f"Mittlere Latenz: {summary['mean_latency_ms']:.1f} ms"
+    )
+
+
+@app.command()
+def run(config_path: ConfigOpt = None) -> None:
+    """Telegram-Bot starten (Token aus TELEGRAM_BOT_TOKEN)."""
+    from bot.telegram_bot import run as run_bot
+
+    raise typer.Exit(run_bot(_config(config_path)))
+
+
+@app.command()
+def report(
+    since: Annotated[str | None, typer.Option("--since", help="Ab Datum JJJJ-MM-TT.")] = None,
+    config_path: ConfigOpt = None,
+) -> None:
+    """Häufigste unbeantwortete Fragen und negativ bewertete Antworten zeigen."""
+    from bot.store import format_report
+
+    typer.echo(format_report(_config(config_path), _date(since)))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

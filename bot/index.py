@@ -1,0 +1,398 @@
+"""Build and load the hybrid index (FAISS vectors + BM25) in `index/`.
+
+Builds are incremental (entries whose content and encoder did not change keep their vectors) and
+atomic: each build is written to its own folder and only then published by replacing the one-line
+file `CURRENT`, so a crash or invalid knowledge never leaves a broken index behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import bm25s
+import faiss
+import numpy as np
+from pydantic import Field, TypeAdapter
+
+from bot.config import Config, IndexSettings
+from bot.embedding import Encoder
+from bot.knowledge import AnyEntry, Knowledge, knowledge_files, load_knowledge
+from bot.text import tokens, vocabulary
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+FORMAT = 2
+CURRENT = "CURRENT"
+BUILDS = "builds"
+_ENTRIES = TypeAdapter(list[Annotated[AnyEntry, Field(discriminator="type")]])
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9„\"])")
+WINDOW_CHARS = 320
+
+
+class IndexMissing(Exception):
+    """No usable index has been built yet."""
+
+
+class BuildError(Exception):
+    """Knowledge is invalid; nothing was built. `problems` are `file:line: message` lines."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Manifest:
+    format: int
+    encoder: str
+    dim: int
+    kind: str
+    knowledge_digest: str
+    entries: dict[str, str]
+    built_at: str
+    vectors: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Index:
+    """A loaded build: everything search needs, immutable once loaded."""
+
+    path: Path
+    manifest: Manifest
+    entries: list[AnyEntry]
+    vector_entry: np.ndarray
+    dense: faiss.Index
+    bm25: bm25s.BM25
+    vocabulary: frozenset[str]
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    entries: int
+    embedded: int
+    reused: int
+    removed: int
+    seconds: float
+    skipped: bool = False
+
+
+# --------------------------------------------------------------------------- what gets indexed
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def lexical_document(entry: AnyEntry) -> str:
+    """All words an entry can be found by: prose, example questions and structured fields."""
+    skip = {"id", "type", "source", "updated", "related"}
+    data = entry.model_dump(exclude=skip, mode="json")
+    return " ".join(_strings(data))
+
+
+def _windows(text: str) -> list[str]:
+    """Sentence groups of about half a window each; only for passages too long for one good vector."""
+    if len(text) <= WINDOW_CHARS:
+        return []
+    out, current = [], ""
+    for sentence in _SENTENCE.split(text):
+        current = f"{current} {sentence}".strip()
+        if len(current) >= WINDOW_CHARS // 2:
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return out if len(out) > 1 else []
+
+
+def dense_texts(entry: AnyEntry) -> list[str]:
+    """Several vectors per entry: the whole passage, sentence groups of long passages, each example question."""
+    return [f"{entry.title}. {entry.text}", *_windows(entry.text), *entry.questions]
+
+
+def entry_hash(entry: AnyEntry, encoder_name: str) -> str:
+    payload = json.dumps([encoder_name, dense_texts(entry)], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def knowledge_digest(folder: Path) -> str:
+    """Fingerprint of the knowledge files' names and bytes: any edit makes the index stale."""
+    digest = hashlib.sha256()
+    for path in knowledge_files(folder):
+        digest.update(str(path.relative_to(folder)).encode())
+        with contextlib.suppress(OSError):
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _settings_key(settings: IndexSettings) -> dict[str, Any]:
+    return settings.model_dump()
+
+
+# --------------------------------------------------------------------------- files
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index folder (CLI and a running bot may both build)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def current_build(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / CURRENT).read_text().strip()
+    except OSError:
+        return None
+    path = index_dir / BUILDS / name
+    return path if name and (path / "manifest.json").exists() else None
+
+
+def read_manifest(build: Path) -> Manifest:
+    return Manifest(**json.loads((build / "manifest.json").read_text()))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _publish(index_dir: Path, build: Path) -> None:
+    pointer = index_dir / f".{CURRENT}.tmp"
+    with open(pointer, "w") as handle:
+        handle.write(build.name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _clean_old(index_dir: Path, keep: set[str]) -> None:
+    builds = index_dir / BUILDS
+    for path in builds.iterdir():
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _make_dense(vectors: np.ndarray, settings: IndexSettings) -> faiss.Index:
+    dim = vectors.shape[1]
+    if settings.kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = settings.hnsw_ef_construction
+        index.hnsw.efSearch = settings.hnsw_ef_search
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _previous_vectors(index_dir: Path, encoder: Encoder) -> tuple[dict[str, np.ndarray], Manifest | None]:
+    """Vectors of the last build by entry hash, so unchanged entries are not embedded again."""
+    build = current_build(index_dir)
+    if build is None:
+        return {}, None
+    try:
+        manifest = read_manifest(build)
+        if manifest.encoder != encoder.name or manifest.dim != encoder.dim or manifest.format != FORMAT:
+            return {}, manifest
+        vectors = np.load(build / "vectors.npy")
+        owner = np.load(build / "vector_entry.npy")
+        ids = list(manifest.entries)
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}, None
+    by_hash: dict[str, np.ndarray] = {}
+    for position, entry_id in enumerate(ids):
+        by_hash[manifest.entries[entry_id]] = vectors[owner == position]
+    return by_hash, manifest
+
+
+def _embed(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, encoder.dim), dtype=np.float32)
+    chunks = range(0, len(texts), batch)
+    if not progress or len(texts) <= batch * 4:
+        return np.vstack([encoder.encode(texts[i : i + batch]) for i in chunks])
+    from rich.progress import Progress
+
+    out = []
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Einbetten", total=len(texts))
+        for i in chunks:
+            out.append(encoder.encode(texts[i : i + batch]))
+            bar.advance(task, len(texts[i : i + batch]))
+    return np.vstack(out)
+
+
+def build_index(
+    config: Config,
+    encoder: Encoder,
+    *,
+    knowledge_dir: Path | None = None,
+    index_dir: Path | None = None,
+    force: bool = False,
+    progress: bool = False,
+) -> BuildReport:
+    """Validate knowledge and publish a new index build; raises BuildError on invalid knowledge."""
+    knowledge_dir = knowledge_dir or config.knowledge_dir
+    index_dir = index_dir or config.index_dir
+    started = time.perf_counter()
+    with _build_lock(index_dir):
+        digest = knowledge_digest(knowledge_dir)
+        kb: Knowledge = load_knowledge(knowledge_dir)
+        if not kb.ok:
+            raise BuildError([str(p) for p in kb.errors])
+        previous, old_manifest = _previous_vectors(index_dir, encoder)
+        settings = _settings_key(config.index)
+        if (
+            not force
+            and old_manifest is not None
+            and old_manifest.knowledge_digest == digest
+            and old_manifest.encoder == encoder.name
+            and old_manifest.settings == settings
+        ):
+            return BuildReport(
+                current_build(index_dir), len(kb.entries), 0, len(kb.entries), 0, 0.0, skipped=True
+            )
+
+        hashes = {e.id: entry_hash(e, encoder.name) for e in kb.entries}
+        todo = [e for e in kb.entries if hashes[e.id] not in previous]
+        new_texts = [t for e in todo for t in dense_texts(e)]
+        new_vectors = _embed(encoder, new_texts, config.embedding.batch_size, progress)
+        fresh: dict[str, np.ndarray] = {}
+        offset = 0
+        for entry in todo:
+            n = len(dense_texts(entry))
+            fresh[hashes[entry.id]] = new_vectors[offset : offset + n]
+            offset += n
+
+        parts, owners = [], []
+        for position, entry in enumerate(kb.entries):
+            block = fresh.get(hashes[entry.id])
+            if block is None:
+                block = previous[hashes[entry.id]]
+            parts.append(block)
+            owners.append(np.full(len(block), position, dtype=np.int32))
+        vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, encoder.dim), np.float32)
+        owner = np.concatenate(owners) if owners else np.zeros(0, np.int32)
+
+        documents = [lexical_document(e) for e in kb.entries]
+        vocab = vocabulary(documents)
+        bm25 = bm25s.BM25()
+        bm25.index([tokens(d, vocab) or [""] for d in documents], show_progress=False)
+
+        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
+        builds = index_dir / BUILDS
+        builds.mkdir(parents=True, exist_ok=True)
+        for stale_tmp in builds.glob(".tmp-*"):
+            shutil.rmtree(stale_tmp, ignore_errors=True)
+        tmp = builds / f".tmp-{name}"
+        tmp.mkdir()
+        np.save(tmp / "vectors.npy", vectors)
+        np.save(tmp / "vector_entry.npy", owner)
+        faiss.write_index(_make_dense(vectors, config.index), str(tmp / "dense.faiss"))
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        (tmp / "vocabulary.json").write_text(json.dumps(sorted(vocab), ensure_ascii=False))
+        (tmp / "entries.json").write_text(
+            json.dumps([e.model_dump(mode="json") for e in kb.entries], ensure_ascii=False)
+        )
+        manifest = Manifest(
+            format=FORMAT,
+            encoder=encoder.name,
+            dim=encoder.dim,
+            kind=config.index.kind,
+            knowledge_digest=digest,
+            entries=hashes,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            vectors=len(vectors),
+            settings=settings,
+        )
+        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1, ensure_ascii=False))
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+        final = builds / name
+        os.replace(tmp, final)
+        _fsync_dir(builds)
+        old = current_build(index_dir)
+        _publish(index_dir, final)
+        _clean_old(index_dir, {final.name} | ({old.name} if old else set()))
+        removed = len(set(old_manifest.entries) - set(hashes)) if old_manifest else 0
+        return BuildReport(
+            final,
+            len(kb.entries),
+            embedded=len(todo),
+            reused=len(kb.entries) - len(todo),
+            removed=removed,
+            seconds=time.perf_counter() - started,
+        )
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load_index(index_dir: Path, threads: int = 1) -> Index:
+    build = current_build(index_dir)
+    if build is None:
+        raise IndexMissing(f"Kein Index in {index_dir}. Bitte „regiobot build“ ausführen.")
+    faiss.omp_set_num_threads(threads)
+    manifest = read_manifest(build)
+    entries = _ENTRIES.validate_json((build / "entries.json").read_bytes())
+    return Index(
+        path=build,
+        manifest=manifest,
+        entries=entries,
+        vector_entry=np.load(build / "vector_entry.npy"),
+        dense=faiss.read_index(str(build / "dense.faiss")),
+        bm25=bm25s.BM25.load(str(build / "bm25"), show_progress=False),
+        vocabulary=frozenset(json.loads((build / "vocabulary.json").read_text())),
+    )
+
+
+def stale_reason(
+    manifest: Manifest, config: Config, encoder_name: str, knowledge_dir: Path | None = None
+) -> str | None:
+    """Why the index no longer matches knowledge, encoder or settings; None when it is current."""
+    if manifest.format != FORMAT:
+        return "Indexformat veraltet"
+    if manifest.encoder != encoder_name:
+        return f"Encoder geändert ({manifest.encoder} → {encoder_name})"
+    if manifest.settings != _settings_key(config.index):
+        return "Index-Einstellungen geändert"
+    if manifest.knowledge_digest != knowledge_digest(knowledge_dir or config.knowledge_dir):
+        return "Wissensdateien geändert"
+    return None

@@ -584,7 +584,10 @@ def load_knowledge(folder: Path, today: date | None = None, max_age_days: int | 
         kb.problems.append(Problem(_display(folder), 0, "Keine .yaml-Dateien im Wissensordner gefunden."))
     for path in files:
         shown = _display(path)
+        before = len(kb.problems)
         data = _read_yaml(path, shown, kb.problems)
+        if data is None and len(kb.problems) > before:
+            continue
         for raw in _raw_entries(data, shown, kb.problems):
             entry = _validate(raw, shown, kb.problems)
             if entry is None:

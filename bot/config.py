@@ -73,6 +73,10 @@ class TelegramSettings(Section):
     rate_limit_messages: int = Field(10, ge=1, description="Messages per user per window.")
     rate_limit_seconds: float = Field(60.0, gt=0)
     max_retries: int = Field(5, ge=0)
+    request_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a Bot API response before retrying.")
+    max_messages_per_second: float = Field(
+        30.0, ge=0, description="Proactive send throttle (Telegram allows about 30/s per bot); 0 = off."
+    )
 
 
 class Config(Section):

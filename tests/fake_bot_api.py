@@ -738,3 +738,20 @@ async def settle(app: Any, api: FakeBotAPI, timeout: float = 15.0) -> None:
             return
         await asyncio.sleep(0.03)
     raise AssertionError(f"bot did not settle within {timeout} s; calls: {api.summary()}")
+
+
+def make_world(root: Any, encoder: Any, admin_ids: tuple[int, ...] = ()) -> tuple[Any, Any]:
+    """Test knowledge under `root`, its config (fixed today) and a real Engine built on it."""
+    from bot.answer import Engine
+    from bot.config import load_config
+
+    write_knowledge(root / "knowledge")
+    (root / "config.yaml").write_text(config_yaml(root, "http://127.0.0.1:9/bot", admin_ids=admin_ids))
+    config = load_config(root / "config.yaml")
+    return config, Engine.load(config, encoder=encoder)
+
+
+def config_for(config: Any, api: FakeBotAPI, data_dir: Any, **telegram: Any) -> Any:
+    """`config` pointed at the fake server, with its own data folder and telegram overrides."""
+    tg = config.telegram.model_copy(update={"base_url": api.base_url, **telegram})
+    return config.model_copy(update={"data_dir": data_dir, "telegram": tg})

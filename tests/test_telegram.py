@@ -23,13 +23,14 @@ from fake_bot_api import (
     NEW_ENTRY,
     TOKEN,
     FakeBotAPI,
+    config_for,
     config_yaml,
+    make_world,
     running,
     settle,
     write_knowledge,
 )
 
-from bot.answer import Engine
 from bot.config import Config, load_config
 from bot.embedding import load_encoder
 from bot.store import db_path, format_report, stats
@@ -45,16 +46,9 @@ def encoder():
     return load_encoder(Config().embedding)
 
 
-def _world(root: Path, encoder) -> tuple[Config, Engine]:
-    write_knowledge(root / "knowledge")
-    (root / "config.yaml").write_text(config_yaml(root, "http://127.0.0.1:9/bot", admin_ids=(ADMIN,)))
-    config = load_config(root / "config.yaml")
-    return config, Engine.load(config, encoder=encoder)
-
-
 @pytest.fixture(scope="module")
-def world(tmp_path_factory, encoder) -> tuple[Config, Engine]:
-    return _world(tmp_path_factory.mktemp("tg"), encoder)
+def world(tmp_path_factory, encoder):
+    return make_world(tmp_path_factory.mktemp("tg"), encoder, admin_ids=(ADMIN,))
 
 
 @pytest.fixture
@@ -63,14 +57,9 @@ def api():
         yield server
 
 
-def _config_for(config: Config, api: FakeBotAPI, data_dir: Path, **telegram) -> Config:
-    tg = config.telegram.model_copy(update={"base_url": api.base_url, **telegram})
-    return config.model_copy(update={"data_dir": data_dir, "telegram": tg})
-
-
 @pytest.fixture
 def config(world, api, tmp_path) -> Config:
-    return _config_for(world[0], api, tmp_path / "data")
+    return config_for(world[0], api, tmp_path / "data")
 
 
 @pytest.fixture
@@ -330,12 +319,12 @@ async def test_stats_for_admin_help_for_others(bot, api):
 
 @pytest.fixture
 def own_world(tmp_path, encoder):
-    return _world(tmp_path / "own", encoder)
+    return make_world(tmp_path / "own", encoder, admin_ids=(ADMIN,))
 
 
 async def test_reload_by_admin_broken_then_new_entry(own_world, api, tmp_path):
     config, engine = own_world
-    config = _config_for(config, api, tmp_path / "data")
+    config = config_for(config, api, tmp_path / "data")
     knowledge = config.knowledge_dir
     app = build_application(config, engine, TOKEN)
     async with running(app):
@@ -362,7 +351,7 @@ async def test_reload_by_admin_broken_then_new_entry(own_world, api, tmp_path):
 
 async def test_reload_by_non_admin_changes_nothing(own_world, api, tmp_path):
     config, engine = own_world
-    config = _config_for(config, api, tmp_path / "data")
+    config = config_for(config, api, tmp_path / "data")
     (config.knowledge_dir / "neu.yaml").write_text(NEW_ENTRY, encoding="utf-8")
     app = build_application(config, engine, TOKEN)
     async with running(app):

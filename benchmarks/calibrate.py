@@ -24,7 +24,9 @@ from bot.search import term_overlap
 
 def main(paths: list[str]) -> None:
     config = load_config()
-    open_config = config.model_copy(update={"search": config.search.model_copy(update={"min_confidence": -10.0})})
+    open_config = config.model_copy(
+        update={"search": config.search.model_copy(update={"min_confidence": -10.0})}
+    )
     engine = Engine.load(open_config)
     rows = []
     for path in paths:
@@ -34,7 +36,15 @@ def main(paths: list[str]) -> None:
             best = result.best
             coverage = len(result.known_terms) / len(result.query_terms) if result.query_terms else 0.0
             overlap = term_overlap(result, best, engine.index) if best else 0.0
-            rows.append((case.found, passes(case, answer) if case.found else False, best.dense if best else 0.0, coverage, overlap))
+            rows.append(
+                (
+                    case.found,
+                    passes(case, answer) if case.found else False,
+                    best.dense if best else 0.0,
+                    coverage,
+                    overlap,
+                )
+            )
     found = np.array([r[0] for r in rows])
     right = np.array([r[1] for r in rows])
     feats = np.array([r[2:] for r in rows])
@@ -48,7 +58,10 @@ def main(paths: list[str]) -> None:
             score = in_scope + abstain
             margin = np.min(np.abs(conf - threshold))
             if score > best_score + 1e-9 or (abs(score - best_score) < 1e-9 and margin > best_params[3]):
-                best_score, best_params = score, (round(cw, 2), round(ow, 2), round(threshold, 2), margin, in_scope, abstain)
+                best_score, best_params = (
+                    score,
+                    (round(cw, 2), round(ow, 2), round(threshold, 2), margin, in_scope, abstain),
+                )
     cw, ow, threshold, _, in_scope, abstain = best_params
     print(f"cases: {len(rows)} ({found.sum()} in scope, {(~found).sum()} out of scope / near miss)")
     print(f"upper bound in-scope (answer right when not abstaining): {right[found].mean():.3f}")

@@ -37,6 +37,33 @@ _CONTACT = re.compile(
 )
 
 
+_ORDINAL_WORDS = {
+    "erst": 1, "zweit": 2, "dritt": 3, "viert": 4, "funft": 5, "fuenft": 5, "sechst": 6, "siebt": 7,
+    "siebent": 7, "acht": 8, "neunt": 9, "zehnt": 10, "elft": 11, "zwolft": 12, "zwoelft": 12,
+}  # fmt: skip
+_ORDINAL_EN = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+}  # fmt: skip
+_ORDINAL = re.compile(
+    r"\b(?:(\d{1,2})(?:\.|st|nd|rd|th)(?=\s)|("
+    + "|".join(_ORDINAL_WORDS)
+    + r")(?:e|en|er|es|em)\b|("
+    + "|".join(_ORDINAL_EN)
+    + r")\b)"
+)
+
+
+def ordinal_in(question: str) -> int | None:
+    """The number in "der siebte / 7. / seventh Regionaldialog", if any."""
+    m = _ORDINAL.search(fold(question))
+    if not m:
+        return None
+    if m[1]:
+        return int(m[1])
+    return _ORDINAL_WORDS.get(m[2]) if m[2] else _ORDINAL_EN[m[3]]
+
+
 @dataclass(frozen=True)
 class SourceRef:
     id: str
@@ -305,7 +332,9 @@ class Engine:
         if not self._answerable(result):
             return self._abstain(question, intent, result)
         best = result.hits[0]
-        if intent == "event" and _UPCOMING.search(fold(question)):
+        if (numbered := self._numbered_event(question, result)) is not None:
+            best = numbered
+        elif intent == "event" and _UPCOMING.search(fold(question)):
             events = [h for h in result.hits[:5] if isinstance(h.entry, Event)]
             if events or isinstance(best.entry, Event):
                 return self._next_events(question, today, result)
@@ -324,6 +353,22 @@ class Engine:
             sources=[_source_ref(h) for h in [chosen, *[h for h in result.hits[:5] if h is not chosen]]],
             more=self._more(result, today, shown),
         )
+
+    def _numbered_event(self, question: str, result: Result) -> Hit | None:
+        """ "Where was the seventh Regionaldialog?": the event with that number beats similar-looking ones."""
+        number = ordinal_in(question)
+        if number is None:
+            return None
+        series = self._series_for(question, result.hits[:5])
+        if series is None:
+            return None
+        for hit in result.hits:
+            if isinstance(hit.entry, Event) and hit.entry.series == series and hit.entry.number == number:
+                return hit
+        for entry in self._state.by_id.values():
+            if isinstance(entry, Event) and entry.series == series and entry.number == number:
+                return Hit(entry=entry, score=result.hits[0].score, dense=result.hits[0].dense, lexical=0.0)
+        return None
 
     def _more(self, result: Result, today: date, shown: list[Hit]) -> list[str]:
         floor = self.config.search.min_confidence * 0.8

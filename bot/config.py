@@ -42,6 +42,10 @@ class SearchSettings(Section):
     dense_weight: float = Field(0.7, ge=0, le=1)
     bm25_weight: float = Field(0.3, ge=0, le=1)
     candidates: int = Field(30, ge=1)
+    overlap_rank_weight: float = Field(
+        0.0, ge=0, description="Re-rank bonus for query terms in the shown text."
+    )
+    rerank_depth: int = Field(10, ge=1)
     min_confidence: float = Field(0.5, description="Abstain below this calibrated confidence.")
     coverage_weight: float = Field(
         0.0, description="Confidence bonus per share of query terms the knowledge knows."
@@ -73,7 +77,9 @@ class TelegramSettings(Section):
     rate_limit_messages: int = Field(10, ge=1, description="Messages per user per window.")
     rate_limit_seconds: float = Field(60.0, gt=0)
     max_retries: int = Field(5, ge=0)
-    request_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a Bot API response before retrying.")
+    request_timeout: float = Field(
+        10.0, gt=0, description="Seconds to wait for a Bot API response before retrying."
+    )
     max_messages_per_second: float = Field(
         30.0, ge=0, description="Proactive send throttle (Telegram allows about 30/s per bot); 0 = off."
     )

@@ -94,22 +94,9 @@ class BuildReport:
 # --------------------------------------------------------------------------- what gets indexed
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
 def lexical_document(entry: AnyEntry) -> str:
-    """All words an entry can be found by: prose, example questions and structured fields."""
-    skip = {"id", "type", "source", "updated", "related"}
-    data = entry.model_dump(exclude=skip, mode="json")
-    return " ".join(_strings(data))
+    """The words an entry is found by: what it shows (title, text) plus its example questions and tags."""
+    return " ".join([entry.title, entry.text, *entry.questions, *entry.tags])
 
 
 def _windows(text: str) -> list[str]:

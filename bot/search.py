@@ -6,15 +6,16 @@ signals (best cosine, how many query terms the knowledge knows), see `confidence
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.config import SearchSettings
 from bot.embedding import Encoder
-from bot.index import Index, lexical_document
+from bot.index import Index
 from bot.knowledge import AnyEntry
-from bot.text import tokens
+from bot.text import decompound, tokens
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,13 @@ class Result:
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
+
+
+def query_terms(query: str, index: Index) -> list[str]:
+    """Query stems; a compound the knowledge does not know is also tried as its known parts."""
+    stems = tokens(query)
+    vocab = index.bm25.vocab_dict
+    return stems + [p for t in stems if t not in vocab for p in decompound(t, index.vocabulary)]
 
 
 def _dense_scores(index: Index, query_vector: np.ndarray, want: int) -> dict[int, float]:
@@ -65,8 +73,8 @@ def search(
 ) -> Result:
     """Rank entries for `query`; `types` restricts to entry types (e.g. {"event"})."""
     want = limit or settings.candidates
-    terms = tokens(query, index.vocabulary)
     vocab = index.bm25.vocab_dict
+    terms = query_terms(query, index)
     known = [t for t in terms if t in vocab]
     if query_vector is None:
         query_vector = encoder.encode([query])
@@ -88,12 +96,43 @@ def search(
         )
         hits.append(Hit(entry=entry, score=fused, dense=cos, lexical=lex))
     hits.sort(key=lambda h: h.score, reverse=True)
-    return Result(query=query, hits=hits[:want], query_terms=terms, known_terms=known)
+    result = Result(query=query, hits=hits[:want], query_terms=terms, known_terms=known)
+    if settings.overlap_rank_weight and hits:
+        head = settings.rerank_depth
+        weights = _term_weights(result, index)
+        reranked = [
+            replace(h, score=h.score + settings.overlap_rank_weight * _overlap(weights, h, index))
+            for h in hits[:head]
+        ]
+        reranked.sort(key=lambda h: h.score, reverse=True)
+        result = replace(result, hits=reranked + hits[head:want])
+    return result
+
+
+def idf(index: Index, term: str) -> float:
+    """BM25 idf of a stemmed term; a term the knowledge never uses gets the highest possible weight."""
+    total = len(index.entries)
+    token_id = index.bm25.vocab_dict.get(term)
+    if token_id is None:
+        df = 0
+    else:
+        indptr = index.bm25.scores["indptr"]
+        df = int(indptr[token_id + 1] - indptr[token_id])
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+
+def _term_weights(result: Result, index: Index) -> dict[str, float]:
+    return {t: idf(index, t) for t in result.query_terms}
+
+
+def _overlap(weights: dict[str, float], hit: Hit, index: Index) -> float:
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    own = set(tokens(f"{hit.entry.title} {hit.entry.text}", index.vocabulary))
+    return sum(w for t, w in weights.items() if t in own) / total
 
 
 def term_overlap(result: Result, hit: Hit, index: Index) -> float:
-    """Share of the query's content terms that occur in the hit's own text."""
-    if not result.query_terms:
-        return 0.0
-    own = set(tokens(lexical_document(hit.entry), index.vocabulary))
-    return sum(t in own for t in result.query_terms) / len(result.query_terms)
+    """Idf-weighted share of the query's terms that occur in the hit's shown text (rare terms count most)."""
+    return _overlap(_term_weights(result, index), hit, index)

@@ -912,6 +912,13 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _no_token_tracebacks(record: logging.LogRecord) -> bool:
+    """A rejected token is explained in one German line by run(); PTB's traceback would only confuse."""
+    if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
 def check_token(token: str | None) -> str | None:
     """A German problem description, or None when the token looks like a BotFather token."""
     if not token:
@@ -957,6 +964,8 @@ def run(config: Config) -> int:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_no_token_tracebacks)
     try:
         from bot.answer import Engine
 

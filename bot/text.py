@@ -49,10 +49,10 @@ def stem(word: str) -> str:
 
 
 def decompound(token: str, vocabulary: frozenset[str] | set[str]) -> list[str]:
-    """Split a stemmed compound into two known stems ("forderaufruf" → ["forder", "aufruf"]), if any."""
+    """Split a stemmed compound at its longest known tail ("forderaufruf" → ["forder", "aufruf"])."""
     if len(token) < 2 * MIN_PART:
         return []
-    for i in range(len(token) - MIN_PART, MIN_PART - 1, -1):
+    for i in range(MIN_PART, len(token) - MIN_PART + 1):
         head, tail = token[:i], token[i:]
         if tail not in vocabulary:
             continue
@@ -60,6 +60,7 @@ def decompound(token: str, vocabulary: frozenset[str] | set[str]) -> list[str]:
             return [head, tail]
         if head.endswith("s") and head[:-1] in vocabulary:  # Fugen-s: "Arbeitsgruppe"
             return [head[:-1], tail]
+        return [tail]
     return []
 
 

@@ -102,7 +102,8 @@ def _load_sentence_transformer(settings: EmbeddingSettings) -> SentenceTransform
             "heruntergeladen. Tragen Sie einen lokalen Modellordner ein oder lassen Sie embedding.model leer "
             f"(mitgeliefertes all-MiniLM-L6-v2). Ursache: {type(exc).__name__}: {exc}"
         ) from exc
-    dim = model.get_sentence_embedding_dimension() or len(model.encode(["x"])[0])
+    dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dim = dimension() or len(model.encode(["x"])[0])
     name = "st:" + (Path(model_ref).name if local.exists() else model_ref)
     return SentenceTransformerEncoder(model=model, name=name, dim=int(dim), batch_size=settings.batch_size)
 

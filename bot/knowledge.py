@@ -472,12 +472,15 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
+        opened = exc.context_mark.line + 1 if exc.context_mark and exc.problem_mark else None
+        where = f" (der betroffene Abschnitt beginnt in Zeile {opened})" if opened and opened != line else ""
         problems.append(
             Problem(
                 shown,
                 line,
-                f"YAML-Syntaxfehler: {exc.problem or exc}. Häufige Ursachen: falsche Einrückung, "
-                "fehlendes Leerzeichen nach „:“ oder „-“, ein Doppelpunkt im Text ohne Anführungszeichen.",
+                f"YAML-Syntaxfehler: {exc.problem or exc}{where}. Häufige Ursachen: falsche Einrückung, "
+                "fehlendes Leerzeichen nach „:“ oder „-“, eine nicht geschlossene Klammer oder ein Anführungszeichen, "
+                "ein Doppelpunkt im Text ohne Anführungszeichen.",
             )
         )
         return None

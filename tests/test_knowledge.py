@@ -145,7 +145,10 @@ def test_dangling_reference(tmp_path: Path) -> None:
     )
     code, out = run_check(folder)
     assert code == 1
-    assert f"test.yaml:{line_of(folder, 'id: rd-1')}: Eintrag „rd-1“, Feld „organiser“: Verweis auf „seg-msh“" in out
+    assert (
+        f"test.yaml:{line_of(folder, 'id: rd-1')}: Eintrag „rd-1“, Feld „organiser“: Verweis auf „seg-msh“"
+        in out
+    )
 
 
 def test_duplicate_id_names_both_places(tmp_path: Path) -> None:

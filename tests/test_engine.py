@@ -1,0 +1,298 @@
+"""Answer engine: quality on the dev set and XQuAD, time-relative answers, abstention, incremental and atomic builds."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.answer import Engine
+from bot.cli import app
+from bot.config import Config, EmbeddingSettings, load_config
+from bot.embedding import EncoderError, load_encoder
+from bot.evaluation import evaluate, load_cases, retrieval_metrics, xquad_knowledge
+from bot.index import BuildError, build_index, current_build, load_index, stale_reason
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT.parent / "shared" / "eval"
+needs_eval = pytest.mark.skipif(not EVAL.exists(), reason="shared/eval not beside the repository")
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture(scope="module")
+def encoder(config: Config):
+    return load_encoder(config.embedding)
+
+
+@pytest.fixture(scope="module")
+def engine(config: Config, encoder, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    return Engine.load(config, index_dir=tmp_path_factory.mktemp("index"), encoder=encoder)
+
+
+def small_knowledge(folder: Path, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "test.yaml").write_text(
+        """\
+defaults:
+  source: {document: Testquelle, as_of: 2024-02}
+  updated: 2026-11-01
+entries:
+  - id: seg
+    type: organisation
+    title: SEG Mansfeld-Südharz
+    text: Die Standortentwicklungsgesellschaft Mansfeld-Südharz (SEG) organisiert den Regionaldialog.
+    name: SEG
+    kind: gmbh
+  - id: info-kontakt
+    type: contact
+    title: Kontakt SEG
+    text: Fragen zum Regionaldialog beantwortet die SEG unter info@seg-msh.de.
+    person: SEG Mansfeld-Südharz
+    organisation: seg
+    email: info@seg-msh.de
+  - id: rd-1
+    type: event
+    title: Erster Regionaldialog
+    text: Der erste Regionaldialog fand am 29.09.2021 statt; Thema war Mobilität.
+    series: Regionaldialog
+    number: 1
+    date: 2021-09-29
+    topic: Mobilität
+    organiser: seg
+    contacts: [info-kontakt]
+  - id: rd-2
+    type: event
+    title: Zweiter Regionaldialog
+    text: Der zweite Regionaldialog soll Ende April 2024 zum Thema Energie stattfinden.
+    series: Regionaldialog
+    number: 2
+    date: Ende April 2024
+    status: geplant
+    topic: Energie
+    contacts: [info-kontakt]
+  - id: aufruf
+    type: funding_call
+    title: Förderaufruf Wasserstoff
+    text: Der Förderaufruf zu Wasserstoff und Digitalisierung läuft vom 21.03.2024 bis 31.05.2024.
+    programme: Testprogramm Wasserstoff
+    opens: 2024-03-21
+    closes: 2024-05-31
+    topics: [Wasserstoff, Digitalisierung]
+    contacts: [info-kontakt]
+"""
+        + extra,
+        encoding="utf-8",
+    )
+    return folder
+
+
+# --------------------------------------------------------------------------- quality
+
+
+@needs_eval
+def test_dev_set_targets(engine: Engine) -> None:
+    report = evaluate(engine, load_cases(EVAL / "dev_questions.yaml"))
+    summary = report.summary()
+    failed = [r.case.id for r in report.results if not r.passed and r.case.kind != "near_miss"]
+    assert summary["answer_accuracy"] >= 0.90, failed
+    assert summary["abstention_accuracy"] >= 0.90, failed
+    assert summary["median_answer_chars"] <= 400
+
+
+@needs_eval
+def test_xquad_recall_through_own_build(config: Config, encoder, tmp_path: Path) -> None:
+    pairs = xquad_knowledge(EVAL / "xquad.de.json", tmp_path / "knowledge")
+    xq = Engine.load(
+        config, knowledge_dir=tmp_path / "knowledge", index_dir=tmp_path / "index", encoder=encoder
+    )
+    metrics = retrieval_metrics(xq, pairs)
+    assert metrics["questions"] == 1190
+    assert metrics["recall_at_1"] >= 0.91
+
+
+def test_answers_are_german_sourced_and_short(engine: Engine) -> None:
+    answer = engine.ask("Wer hat den Vorsitz im Regionalforum Halle?")
+    assert answer.found and "Bannert" in answer.text
+    assert answer.source_note.startswith("Quelle") and answer.sources[0].type
+    assert len(answer.plain()) <= 700
+
+
+def test_english_and_umlaut_free_questions(engine: Engine) -> None:
+    assert "Wachholz" in engine.ask("who is the project manager for energy at the SEG?").plain()
+    assert "Ernährungswirtschaft" in engine.ask("welche branchen will die ag wirtschaft staerken?").plain()
+
+
+def test_abstains_on_unrelated_questions(engine: Engine) -> None:
+    for question in (
+        "Wie backe ich einen Käsekuchen?",
+        "Who won the 2014 football world cup?",
+        "",
+        "   ",
+        "🙂🙂",
+    ):
+        answer = engine.ask(question)
+        assert not answer.found, question
+        assert "keine Antwort" in answer.text
+
+
+# --------------------------------------------------------------------------- time-relative
+
+
+def test_next_event_after_today_soonest_first(config: Config, encoder, tmp_path: Path) -> None:
+    small = Engine.load(
+        config, knowledge_dir=small_knowledge(tmp_path / "k"), index_dir=tmp_path / "i", encoder=encoder
+    )
+    answer = small.ask("Wann ist der nächste Regionaldialog?", today=date(2024, 3, 1))
+    assert answer.found and answer.intent == "event"
+    assert "Ende April 2024" in answer.text and "Energie" in answer.text and "info@seg-msh.de" in answer.text
+    assert "29.09.2021" not in answer.text
+
+
+def test_no_upcoming_event_says_so_and_names_latest(config: Config, encoder, tmp_path: Path) -> None:
+    small = Engine.load(
+        config, knowledge_dir=small_knowledge(tmp_path / "k"), index_dir=tmp_path / "i", encoder=encoder
+    )
+    answer = small.ask("Wann ist der nächste Regionaldialog?", today=date(2026, 11, 21))
+    assert "kein kommender Termin" in answer.text
+    assert "Zuletzt: 2. Regionaldialog Ende April 2024" in answer.text and "info@seg-msh.de" in answer.text
+
+
+def test_funding_call_status_depends_on_today(config: Config, encoder, tmp_path: Path) -> None:
+    small = Engine.load(
+        config, knowledge_dir=small_knowledge(tmp_path / "k"), index_dir=tmp_path / "i", encoder=encoder
+    )
+    open_now = small.ask("Gibt es einen Förderaufruf zu Wasserstoff?", today=date(2024, 4, 1))
+    assert "Offen: Der Aufruf läuft vom 21.03.2024 bis 31.05.2024" in open_now.text
+    closed = small.ask("Gibt es einen Förderaufruf zu Wasserstoff?", today=date(2025, 1, 1))
+    assert "Abgelaufen: Der Aufruf lief vom 21.03.2024 bis 31.05.2024" in closed.text
+    overview = small.funding_overview(date(2024, 1, 1))
+    assert "Noch nicht geöffnet" in overview.text and "info@seg-msh.de" in overview.text
+
+
+def test_shipped_time_relative_questions(engine: Engine) -> None:
+    answer = engine.ask("Wann ist der nächste Regionaldialog?", today=date(2024, 3, 1))
+    assert "13.06.2024" in answer.text
+    assert "20.02.2024" not in answer.text
+
+
+# --------------------------------------------------------------------------- index
+
+
+def test_incremental_build(config: Config, encoder, tmp_path: Path) -> None:
+    knowledge, index = small_knowledge(tmp_path / "k"), tmp_path / "i"
+    first = build_index(config, encoder, knowledge_dir=knowledge, index_dir=index)
+    assert first.embedded == 5 and first.reused == 0
+    again = build_index(config, encoder, knowledge_dir=knowledge, index_dir=index)
+    assert again.skipped
+    path = knowledge / "test.yaml"
+    text = path.read_text(encoding="utf-8").replace("Thema war Mobilität.", "Thema war Radverkehr.")
+    path.write_text(
+        text.replace(
+            "  - id: aufruf",
+            "  - id: neu\n    type: info\n    title: Neu\n    text: Ganz neu.\n  - id: aufruf-weg",
+        ),
+        encoding="utf-8",
+    )
+    report = build_index(config, encoder, knowledge_dir=knowledge, index_dir=index)
+    # rd-1 changed and "neu" added are embedded; the renamed call keeps its vectors (same content)
+    assert (report.embedded, report.reused) == (2, 4)
+    assert report.removed == 1
+    assert {e.id for e in load_index(index).entries} >= {"neu", "aufruf-weg"}
+
+
+def test_invalid_knowledge_keeps_previous_index(config: Config, encoder, tmp_path: Path) -> None:
+    knowledge, index = small_knowledge(tmp_path / "k"), tmp_path / "i"
+    build_index(config, encoder, knowledge_dir=knowledge, index_dir=index)
+    before = current_build(index)
+    (knowledge / "broken.yaml").write_text("entries:\n  - id: x\n    type: event\n    title: [kaputt\n")
+    with pytest.raises(BuildError) as err:
+        build_index(config, encoder, knowledge_dir=knowledge, index_dir=index)
+    assert "broken.yaml:5: YAML-Syntaxfehler" in err.value.problems[0] and "Zeile 4" in err.value.problems[0]
+    assert current_build(index) == before
+    assert len(load_index(index).entries) == 5
+
+
+def test_crash_mid_build_keeps_previous_index(config: Config, encoder, tmp_path: Path, monkeypatch) -> None:
+    knowledge, index = small_knowledge(tmp_path / "k"), tmp_path / "i"
+    build_index(config, encoder, knowledge_dir=knowledge, index_dir=index)
+    before = current_build(index)
+    small_knowledge(
+        knowledge, "  - id: extra\n    type: info\n    title: Extra\n    text: Noch ein Eintrag.\n"
+    )
+
+    def crash(*args, **kwargs):
+        raise OSError("Datenträger voll")
+
+    monkeypatch.setattr("bot.index.faiss.write_index", crash)
+    with pytest.raises(OSError):
+        build_index(config, encoder, knowledge_dir=knowledge, index_dir=index)
+    assert current_build(index) == before
+    assert len(load_index(index).entries) == 5
+    monkeypatch.undo()
+    assert build_index(config, encoder, knowledge_dir=knowledge, index_dir=index).embedded == 1
+    assert not list((index / "builds").glob(".tmp-*"))
+
+
+def test_stale_index_detected_and_rebuilt_by_engine(config: Config, encoder, tmp_path: Path) -> None:
+    knowledge, index = small_knowledge(tmp_path / "k"), tmp_path / "i"
+    engine = Engine.load(config, knowledge_dir=knowledge, index_dir=index, encoder=encoder)
+    assert not engine.stale
+    small_knowledge(
+        knowledge,
+        "  - id: extra\n    type: info\n    title: Extra\n    text: Die Bibliothek öffnet um 9 Uhr.\n",
+    )
+    assert engine.stale and stale_reason(engine.index.manifest, config, encoder.name, knowledge)
+    assert engine.reload() == []
+    assert not engine.stale and engine.ask("Wann öffnet die Bibliothek?").found
+
+
+def test_missing_model_names_the_setting() -> None:
+    with pytest.raises(EncoderError, match=r"embedding\.model"):
+        load_encoder(EmbeddingSettings(backend="sentence-transformers", model="/nicht/vorhanden/modell"))
+    with pytest.raises(EncoderError, match=r"embedding\.model"):
+        load_encoder(EmbeddingSettings(backend="sentence-transformers", model="org/model-only-on-the-hub"))
+
+
+def test_bundled_minilm_loads_offline() -> None:
+    encoder = load_encoder(EmbeddingSettings(backend="sentence-transformers"))
+    vectors = encoder.encode(["Regionaldialog in Mansfeld-Südharz", "Förderaufruf"])
+    assert vectors.shape == (2, encoder.dim) and encoder.dim == 384
+    assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-4
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_ask_json_reads_stdin_in_order(tmp_path: Path) -> None:
+    knowledge = small_knowledge(tmp_path / "k")
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(f"knowledge_dir: {knowledge}\nindex_dir: {tmp_path / 'i'}\ntoday: 2024-03-01\n")
+    result = CliRunner().invoke(
+        app,
+        ["ask", "--json", "--config", str(config_file)],
+        input="Wann ist der nächste Regionaldialog?\nWie backe ich Brot?\n\nGibt es Förderung für Wasserstoff?\n",
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert [line["question"] for line in lines] == [
+        "Wann ist der nächste Regionaldialog?",
+        "Wie backe ich Brot?",
+        "Gibt es Förderung für Wasserstoff?",
+    ]
+    assert [line["found"] for line in lines] == [True, False, True]
+    assert lines[0]["intent"] == "event" and "Ende April 2024" in lines[0]["answer"]
+    assert set(lines[2]["sources"][0]) == {"id", "title", "type", "score"}
+
+
+def test_cli_build_reports_invalid_knowledge(tmp_path: Path) -> None:
+    knowledge = small_knowledge(tmp_path / "k", "  - id: bad\n    type: info\n    title: Bad\n")
+    result = CliRunner().invoke(app, ["build", "--knowledge", str(knowledge), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 1
+    assert "test.yaml:" in result.output and "Pflichtfeld „text“ fehlt" in result.output

@@ -293,7 +293,7 @@ def format_report(config: Config, since: date | None = None, limit: int = 20) ->
         "",
         "Häufigste unbeantwortete Fragen (hier fehlt Wissen):",
     ]
-    top = sorted(unanswered.values(), key=lambda v: (-v[0], v[2]), reverse=False)[:limit]
+    top = sorted(unanswered.values(), key=lambda v: (v[0], v[2]), reverse=True)[:limit]  # most, latest
     if not top:
         lines.append("  (keine)")
     for count, question, asked_at in top:

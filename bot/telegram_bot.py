@@ -964,6 +964,7 @@ def run(config: Config) -> int:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logger.setLevel(logging.INFO)  # start/stop and retries even when the CLI logs only warnings
     for handler in logging.getLogger().handlers:
         handler.addFilter(_no_token_tracebacks)
     try:

@@ -461,3 +461,73 @@ def test_regiobot_run_subprocess_answers_and_stops_on_sigterm(tmp_path, api):
 
 def test_bot_id_constant_matches_token():
     assert TOKEN.startswith(f"{BOT_ID}:")
+
+
+# --------------------------------------------------------------------------- store and report
+
+
+def test_store_hashes_users_groups_unanswered_and_filters_by_date(tmp_path, monkeypatch):
+    from datetime import date
+
+    from typer.testing import CliRunner
+
+    import bot.store as store_module
+    from bot.cli import app as cli
+    from bot.store import Store, load_salt
+
+    monkeypatch.delenv("REGIOBOT_SALT", raising=False)
+    config = Config(data_dir=tmp_path / "data")
+    store = Store(config)
+    salt_file = tmp_path / "data" / "salt"
+    assert stat.S_IMODE(salt_file.stat().st_mode) == 0o600
+    assert load_salt(config) == store.salt  # created once, then reused
+
+    monkeypatch.setattr(store_module, "_now", lambda: "2024-01-10T10:00:00+01:00")
+    store.record_question(
+        user_id=777001, chat_kind="private", kind="frage", question="Alte Frage?", intent="none", found=False
+    )
+    monkeypatch.setattr(store_module, "_now", lambda: "2024-03-01T10:00:00+01:00")
+    for text in ("Wetter in Paris?", "wetter in  paris", "Wetter in Paris!"):
+        store.record_question(
+            user_id=777001, chat_kind="private", kind="frage", question=text, intent="none", found=False
+        )
+    qid = store.record_question(
+        user_id=777002,
+        chat_kind="group",
+        kind="frage",
+        question="Wo ist die Geschäftsstelle?",
+        intent="fact",
+        found=True,
+        source_id="geschaeftsstelle",
+        source_title="Geschäftsstelle",
+        answer="Hansering 15",
+        more=["Weiteres"],
+    )
+    assert store.record_feedback(qid, 777001, -1) and store.record_feedback(qid, 777001, -1)
+    assert not store.record_feedback(99999, 777001, 1)
+    assert store.question(qid).more == ["Weiteres"]
+    store.close()
+
+    report = format_report(config, date(2024, 2, 1))
+    assert "seit 01.02.2024" in report
+    assert "3×  Wetter in Paris!" in report  # grouped spelling variants, latest spelling shown
+    assert "Alte Frage" not in report
+    assert "1× 👎  „Geschäftsstelle“ (geschaeftsstelle)" in report
+    assert "Alte Frage" in format_report(config, None)
+    s = stats(config, date(2024, 2, 1))
+    assert (s.questions, s.answered, s.abstentions, s.likes, s.dislikes) == (4, 1, 3, 0, 1)
+    raw = db_path(config).read_bytes()
+    assert b"777001" not in raw and b"777002" not in raw
+
+    (tmp_path / "config.yaml").write_text(f"data_dir: {tmp_path / 'data'}\n")
+    result = CliRunner().invoke(
+        cli, ["report", "--since", "2024-02-01", "--config", str(tmp_path / "config.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Wetter in Paris" in result.output
+
+
+def test_report_without_data_says_so(tmp_path):
+    report = format_report(Config(data_dir=tmp_path / "nichts"), None)
+    assert "Noch keine Daten" in report
+    assert not (tmp_path / "nichts").exists()

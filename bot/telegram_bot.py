@@ -10,6 +10,7 @@ other while other chats run concurrently) and a rate limiter that retries 429s a
 from __future__ import annotations
 
 import asyncio
+import copy
 import html
 import logging
 import os
@@ -48,6 +49,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.config import Config
 from bot.store import Store
@@ -424,6 +426,35 @@ class RetryingRateLimiter(AIORateLimiter):
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
+
+
+class SafeUpdatesRequest(HTTPXRequest):
+    """getUpdates connection that drops single updates python-telegram-bot cannot parse.
+
+    Without it one malformed update makes PTB reject (and re-fetch) the whole batch forever, so the
+    bot would stop answering everybody. A dropped update keeps its update_id: the offset moves on.
+    """
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
+        data = super().parse_json_payload(payload)
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, list):
+            data["result"] = [u for u in map(_parsable_update, result) if u is not None]
+        return data
+
+
+def _parsable_update(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+        logger.warning("Update ohne update_id verworfen")
+        return None
+    try:
+        Update.de_json(copy.deepcopy(raw), None)
+    except Exception as exc:
+        logger.warning(
+            "Update %s nicht lesbar und verworfen: %s: %s", raw["update_id"], type(exc).__name__, exc
+        )
+        return {"update_id": raw["update_id"]}
+    return raw
 
 
 # --------------------------------------------------------------------------- context helpers
@@ -871,8 +902,15 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
         .write_timeout(timeout)
         .connect_timeout(timeout)
         .pool_timeout(timeout)
-        .get_updates_connect_timeout(timeout)
-        .get_updates_pool_timeout(timeout)
+        .get_updates_request(
+            SafeUpdatesRequest(
+                connection_pool_size=1,
+                read_timeout=timeout,
+                write_timeout=timeout,
+                connect_timeout=timeout,
+                pool_timeout=timeout,
+            )
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,6 +154,7 @@ class FakeBotAPI:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._closing = False
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -181,11 +182,19 @@ class FakeBotAPI:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         ready.set()
         loop.run_forever()
-        loop.run_until_complete(self._runner.cleanup())
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
 
     def stop(self) -> None:
         if self._loop and self._thread:
+            self._closing = True
+            if self._runner is not None:
+                future = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+                with suppress(Exception):
+                    future.result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
 
@@ -421,7 +430,7 @@ class FakeBotAPI:
                 if batch:
                     self._delivered = max(self._delivered, batch[-1]["update_id"])
                     return batch
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or self._closing:
                 return []
             await asyncio.sleep(0.01)
 

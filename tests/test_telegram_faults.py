@@ -174,6 +174,20 @@ async def test_many_faults_every_question_answered_once_in_order(world, api, con
     assert sum(1 for c in api.calls if c.fault) == 7  # 6 sendMessage + 1 getUpdates
 
 
+async def test_malformed_updates_are_skipped_and_the_rest_answered(world, api, config):
+    app = build_application(config, world[1], TOKEN)
+    async with running(app):
+        api.add_update({"message": {"message_id": 1}})  # no date, no chat
+        api.add_update({"callback_query": "kaputt"})
+        api.message(QUESTIONS[0][0])
+        (text,) = await api.replies(USER, timeout=15)
+        assert QUESTIONS[0][1] in text
+        api.add_update({"message": {"message_id": 2, "date": "gestern", "chat": None}})
+        api.message(QUESTIONS[1][0])
+        texts = await api.replies(USER, 2, timeout=15)
+        assert QUESTIONS[1][1] in texts[1]
+
+
 async def test_retry_after_is_respected(world, api, config):
     app = build_application(config, world[1], TOKEN)
     async with running(app):

@@ -36,6 +36,8 @@ from bot.embedding import load_encoder
 from bot.store import db_path, format_report, stats
 from bot.telegram_bot import build_application, run
 
+# PTB warns about its own RetryAfter internals on every 429
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = 4242
 USER = 1001

@@ -38,6 +38,8 @@ from bot.config import Config
 from bot.embedding import load_encoder
 from bot.telegram_bot import build_application, format_answer, format_more, html_blocks, pack, run
 
+# PTB warns about its own RetryAfter internals on every 429
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 ROOT = Path(__file__).resolve().parents[1]
 USER = 1001
 

@@ -36,6 +36,7 @@ def main(paths: list[str]) -> None:
             best = result.best
             coverage = len(result.known_terms) / len(result.query_terms) if result.query_terms else 0.0
             overlap = term_overlap(result, best, engine.index) if best else 0.0
+            gap = result.hits[0].score - result.hits[1].score if len(result.hits) > 1 else 1.0
             rows.append(
                 (
                     case.found,
@@ -43,16 +44,19 @@ def main(paths: list[str]) -> None:
                     best.dense if best else 0.0,
                     coverage,
                     overlap,
+                    gap,
                 )
             )
     found = np.array([r[0] for r in rows])
     right = np.array([r[1] for r in rows])
     feats = np.array([r[2:] for r in rows])
     best_score, best_params = -1.0, None
-    for cw, ow in itertools.product(np.arange(0, 0.41, 0.05), np.arange(0, 0.41, 0.05)):
+    grid = itertools.product(np.arange(0, 0.61, 0.05), np.arange(0, 0.61, 0.05), (0.0, 0.02, 0.04, 0.06))
+    for cw, ow, margin_setting in grid:
         conf = feats[:, 0] + cw * feats[:, 1] + ow * feats[:, 2]
-        for threshold in np.arange(0.2, 1.0, 0.01):
-            answered = conf >= threshold
+        for threshold in np.arange(0.2, 1.4, 0.01):
+            ambiguous = (feats[:, 3] < margin_setting) & (conf < threshold + margin_setting)
+            answered = (conf >= threshold) & ~ambiguous
             in_scope = (answered & right)[found].mean()
             abstain = (~answered)[~found].mean()
             score = in_scope + abstain
@@ -65,7 +69,9 @@ def main(paths: list[str]) -> None:
     cw, ow, threshold, _, in_scope, abstain = best_params
     print(f"cases: {len(rows)} ({found.sum()} in scope, {(~found).sum()} out of scope / near miss)")
     print(f"upper bound in-scope (answer right when not abstaining): {right[found].mean():.3f}")
-    print(f"chosen: min_confidence={threshold} coverage_weight={cw} overlap_weight={ow}")
+    print(
+        f"chosen: min_confidence={threshold} coverage_weight={cw} overlap_weight={ow} margin={margin_setting}"
+    )
     print(f"  → in-scope accuracy {in_scope:.3f}, abstention {abstain:.3f}")
 
 

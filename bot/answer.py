@@ -18,7 +18,7 @@ from bot.config import Config
 from bot.embedding import Encoder, load_encoder
 from bot.index import BuildError, Index, IndexMissing, build_index, load_index, stale_reason
 from bot.knowledge import AnyEntry, Contact, Event, FundingCall, Organisation
-from bot.search import Hit, Result, search, term_overlap
+from bot.search import Hit, Result, search, term_overlap, term_weights
 from bot.text import fold, tokens
 
 log = logging.getLogger(__name__)
@@ -194,9 +194,47 @@ def _contact_line(contact: Contact, by_id: dict[str, AnyEntry]) -> str:
     return line
 
 
-def render_entry(entry: AnyEntry, today: date) -> str:
-    """An entry's own passage plus what only the date of asking can tell (is a call still open?)."""
-    text = entry.text
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9„\"(])")
+
+
+def focus(
+    text: str, weights: dict[str, float], budget: int, vocabulary: frozenset[str], title: str = ""
+) -> str:
+    """Shorten a long passage to the sentences that carry the question's specific terms, in their order.
+
+    Terms of the title only say which entry it is, so they do not choose sentences; without any specific
+    match the passage stays whole. The first sentence stays when it fits: it says what the passage is about.
+    """
+    if len(text) <= budget or not weights:
+        return text
+    sentences = _SENTENCE_END.split(text)
+    if len(sentences) < 2:
+        return text
+    topic = set(tokens(title, vocabulary))
+    specific = {t: w for t, w in weights.items() if t not in topic}
+    scores = [sum(w for t, w in specific.items() if t in set(tokens(s, vocabulary))) for s in sentences]
+    if max(scores) <= 0:
+        return text
+    order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    keep: set[int] = set()
+    used = 0
+    for i in [order[0], 0, *order[1:]]:
+        if i in keep or (keep and used + len(sentences[i]) > budget):
+            continue
+        keep.add(i)
+        used += len(sentences[i]) + 1
+    return " ".join(sentences[i] for i in sorted(keep)) + (" …" if len(keep) < len(sentences) else "")
+
+
+def render_entry(
+    entry: AnyEntry,
+    today: date,
+    weights: dict[str, float] | None = None,
+    budget: int = 0,
+    vocabulary=frozenset(),
+) -> str:
+    """An entry's own passage (focused on the question when long) plus what only the date of asking can tell."""
+    text = focus(entry.text, weights or {}, budget, vocabulary, entry.title) if budget else entry.text
     if isinstance(entry, FundingCall) and (status := funding_status(entry, today)):
         text += f"\n\n{status} (Stand {today:%d.%m.%Y})"
     elif isinstance(entry, Contact) and entry.email and entry.email not in text:
@@ -315,8 +353,9 @@ class Engine:
         if self.confidence(result) < s.min_confidence:
             return False
         if s.margin and len(result.hits) > 1:
-            second = result.hits[1]
-            if result.hits[0].score - second.score < s.margin and result.hits[0].dense < s.min_confidence:
+            # Rasa-style ambiguity: just above the threshold, the best hit must also clearly beat the runner-up.
+            gap = result.hits[0].score - result.hits[1].score
+            if gap < s.margin and self.confidence(result) < s.min_confidence + s.margin:
                 return False
         return True
 
@@ -328,13 +367,16 @@ class Engine:
         intent = intent_of(question)
         if not tokens(question) and not question.strip():
             return self._abstain(question, intent)
+        wants_next = intent == "event" and _UPCOMING.search(fold(question)) and ordinal_in(question) is None
         result = self.retrieve(question)
+        if wants_next and self._named_series(question):
+            return self._next_events(question, today, result)
         if not self._answerable(result):
             return self._abstain(question, intent, result)
         best = result.hits[0]
         if (numbered := self._numbered_event(question, result)) is not None:
             best = numbered
-        elif intent == "event" and _UPCOMING.search(fold(question)):
+        elif wants_next:
             events = [h for h in result.hits[:5] if isinstance(h.entry, Event)]
             if events or isinstance(best.entry, Event):
                 return self._next_events(question, today, result)
@@ -348,7 +390,13 @@ class Engine:
             question=question,
             intent=intent,
             found=True,
-            text=render_entry(chosen.entry, today),
+            text=render_entry(
+                chosen.entry,
+                today,
+                term_weights(result, self.index),
+                self.config.answer.max_chars,
+                self.index.vocabulary,
+            ),
             source_note=source_note([chosen.entry]),
             sources=[_source_ref(h) for h in [chosen, *[h for h in result.hits[:5] if h is not chosen]]],
             more=self._more(result, today, shown),
@@ -386,12 +434,13 @@ class Engine:
         text = (
             "Dazu habe ich in meinem Wissen leider keine Antwort. "
             "Ich kann Fragen zu regionalen Gremien und Arbeitsgruppen, Terminen wie dem Regionaldialog, "
-            f"Förderaufrufen und Ansprechpartnern beantworten (z. B. {topics})."
+            "Förderaufrufen und Ansprechpartnern beantworten" + (f" (z. B. {topics})." if topics else ".")
         )
         sources = [_source_ref(h) for h in result.hits[:3]] if result else []
         return Answer(question=question, intent="none", found=False, text=text, sources=sources)
 
-    def _series_for(self, question: str, hits: list[Hit]) -> str | None:
+    def _named_series(self, question: str) -> str | None:
+        """The event series the question names ("Regionaldialog", "AG Wirtschaftsförderung"), longest first."""
         q = set(tokens(question, self.index.vocabulary))
         series = {e.series for e in self._state.by_id.values() if isinstance(e, Event) and e.series}
         scored = []
@@ -399,8 +448,11 @@ class Engine:
             name_terms = set(tokens(name, self.index.vocabulary))
             if name_terms and name_terms <= q:
                 scored.append((len(name_terms), name))
-        if scored:
-            return max(scored)[1]
+        return max(scored)[1] if scored else None
+
+    def _series_for(self, question: str, hits: list[Hit]) -> str | None:
+        if named := self._named_series(question):
+            return named
         for hit in hits:
             if isinstance(hit.entry, Event) and hit.entry.series:
                 return hit.entry.series

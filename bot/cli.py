@@ -224,7 +224,8 @@ def evaluate_cmd(
         f"Enthaltung (out of scope): {summary['abstention_accuracy']:.3f} ({len(report.out_of_scope)} Fälle)\n"
         f"Near misses abgelehnt: {summary['near_miss_declined']:.3f} ({len(report.near_misses)} Fälle)\n"
         f"Median Antwortlänge: {summary['median_answer_chars']:.0f} Zeichen\n"
-        f"hit@1 / hit@3 (wo Quelle bekannt): {summary['hit_at_1']:.3f} / {summary['hit_at_3']:.3f}\n"
+        f"hit@1 / hit@3 der Quellen: {summary['hit_at_1']:.3f} / {summary['hit_at_3']:.3f} "
+        f"({summary['ranked_cases']} Fälle mit bekannter Quelle)\n"
         f"Mittlere Latenz: {summary['mean_latency_ms']:.1f} ms"
     )
 

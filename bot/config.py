@@ -57,7 +57,9 @@ class SearchSettings(Section):
 
 
 class AnswerSettings(Section):
-    max_chars: int = Field(700, ge=100)
+    max_chars: int = Field(
+        320, ge=80, description="Longer passages are cut to the sentences the question asks about."
+    )
     max_list: int = Field(3, ge=1)
 
 

@@ -121,6 +121,10 @@ def _load_use(settings: EmbeddingSettings) -> UseEncoder:
 
 def load_encoder(settings: EmbeddingSettings) -> Encoder:
     """The encoder configured in config.yaml's `embedding` section."""
-    if settings.backend == "use-multilingual":
-        return _load_use(settings)
-    return _load_sentence_transformer(settings)
+    encoder: Encoder = (
+        _load_use(settings)
+        if settings.backend == "use-multilingual"
+        else _load_sentence_transformer(settings)
+    )
+    encoder.encode(["Aufwärmen"])  # load weights now, not on the first user's question
+    return encoder

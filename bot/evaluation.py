@@ -34,7 +34,7 @@ class CaseResult:
     answer: Answer
     passed: bool
     seconds: float
-    rank: int | None = None
+    rank: int | None = None  # 1-based rank of the right source; 0 = not among the sources; None = unknown
 
 
 @dataclass
@@ -57,7 +57,7 @@ class EvalReport:
         return [r for r in self.results if not r.case.found and r.case.kind == "near_miss"]
 
     def summary(self) -> dict[str, float]:
-        ranked = [r for r in self.results if r.case.expect_source]
+        ranked = [r for r in self.results if r.rank is not None]
         lengths = [len(r.answer.plain()) for r in self.results if r.answer.found]
         return {
             "answer_accuracy": self._share(self.in_scope),
@@ -65,9 +65,8 @@ class EvalReport:
             "near_miss_declined": self._share(self.near_misses),
             "median_answer_chars": statistics.median(lengths) if lengths else 0,
             "hit_at_1": sum(r.rank == 1 for r in ranked) / len(ranked) if ranked else float("nan"),
-            "hit_at_3": sum(r.rank is not None and r.rank <= 3 for r in ranked) / len(ranked)
-            if ranked
-            else float("nan"),
+            "hit_at_3": sum(0 < r.rank <= 3 for r in ranked) / len(ranked) if ranked else float("nan"),
+            "ranked_cases": len(ranked),
             "mean_latency_ms": 1000 * statistics.mean(r.seconds for r in self.results) if self.results else 0,
             "cases": len(self.results),
         }
@@ -88,6 +87,15 @@ def passes(case: Case, answer: Answer) -> bool:
     )
 
 
+def _answering_entries(engine: Engine, case: Case) -> set[str]:
+    """Entries whose text holds every expected substring: the sources a right answer can come from."""
+    if not case.found or not case.expect_all:
+        return set()
+    return {
+        e.id for e in engine.index.entries if all(s.casefold() in e.text.casefold() for s in case.expect_all)
+    }
+
+
 def evaluate(engine: Engine, cases: list[Case]) -> EvalReport:
     report = EvalReport()
     for case in cases:
@@ -95,9 +103,10 @@ def evaluate(engine: Engine, cases: list[Case]) -> EvalReport:
         answer = engine.ask(case.question, today=case.today)
         seconds = time.perf_counter() - started
         rank = None
-        if case.expect_source:
-            ids = [s.id for s in answer.sources]
-            rank = ids.index(case.expect_source) + 1 if case.expect_source in ids else None
+        relevant = {case.expect_source} if case.expect_source else _answering_entries(engine, case)
+        if relevant:
+            ranks = [i for i, s in enumerate(answer.sources, 1) if s.id in relevant]
+            rank = ranks[0] if ranks else 0
         report.results.append(CaseResult(case, answer, passes(case, answer), seconds, rank))
     return report
 

@@ -99,7 +99,7 @@ def search(
     result = Result(query=query, hits=hits[:want], query_terms=terms, known_terms=known)
     if settings.overlap_rank_weight and hits:
         head = settings.rerank_depth
-        weights = _term_weights(result, index)
+        weights = term_weights(result, index)
         reranked = [
             replace(h, score=h.score + settings.overlap_rank_weight * _overlap(weights, h, index))
             for h in hits[:head]
@@ -121,7 +121,7 @@ def idf(index: Index, term: str) -> float:
     return math.log(1 + (total - df + 0.5) / (df + 0.5))
 
 
-def _term_weights(result: Result, index: Index) -> dict[str, float]:
+def term_weights(result: Result, index: Index) -> dict[str, float]:
     return {t: idf(index, t) for t in result.query_terms}
 
 
@@ -135,4 +135,4 @@ def _overlap(weights: dict[str, float], hit: Hit, index: Index) -> float:
 
 def term_overlap(result: Result, hit: Hit, index: Index) -> float:
     """Idf-weighted share of the query's terms that occur in the hit's shown text (rare terms count most)."""
-    return _overlap(_term_weights(result, index), hit, index)
+    return _overlap(term_weights(result, index), hit, index)

@@ -25,6 +25,7 @@ _EXTRA_STOPWORDS = {
     "wieso", "weshalb", "wozu", "worueber", "worüber", "wofuer", "wofür", "womit", "what", "who",
     "whom", "when", "where", "which", "why", "how", "does", "did", "do", "is", "are", "were",
     "can", "could", "would", "should", "please", "tell", "me", "the", "a", "an", "of", "in", "on",
+    "fand", "findet", "statt", "stattfinden", "stattfindet", "stattgefunden", "heißt", "heisst", "gab",
 }  # fmt: skip
 STOPWORDS = frozenset(
     w.translate(_FOLD) for w in {*STOPWORDS_GERMAN, *STOPWORDS_EN, *_EXTRA_STOPWORDS}

@@ -19,7 +19,7 @@ from bot.embedding import Encoder, load_encoder
 from bot.index import BuildError, Index, IndexMissing, build_index, load_index, stale_reason
 from bot.knowledge import AnyEntry, Contact, Event, FundingCall, Organisation
 from bot.search import Hit, Result, search, term_overlap, term_weights
-from bot.text import fold, tokens
+from bot.text import fold, sentences, tokens
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +194,6 @@ def _contact_line(contact: Contact, by_id: dict[str, AnyEntry]) -> str:
     return line
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9„\"(])")
-
-
 def focus(
     text: str, weights: dict[str, float], budget: int, vocabulary: frozenset[str], title: str = ""
 ) -> str:
@@ -207,23 +204,23 @@ def focus(
     """
     if len(text) <= budget or not weights:
         return text
-    sentences = _SENTENCE_END.split(text)
-    if len(sentences) < 2:
+    parts = sentences(text)
+    if len(parts) < 2:
         return text
     topic = set(tokens(title, vocabulary))
     specific = {t: w for t, w in weights.items() if t not in topic}
-    scores = [sum(w for t, w in specific.items() if t in set(tokens(s, vocabulary))) for s in sentences]
+    scores = [sum(w for t, w in specific.items() if t in set(tokens(s, vocabulary))) for s in parts]
     if max(scores) <= 0:
         return text
-    order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    order = sorted(range(len(parts)), key=lambda i: (-scores[i], i))
     keep: set[int] = set()
     used = 0
     for i in [order[0], 0, *order[1:]]:
-        if i in keep or (keep and used + len(sentences[i]) > budget):
+        if i in keep or (keep and used + len(parts[i]) > budget):
             continue
         keep.add(i)
-        used += len(sentences[i]) + 1
-    return " ".join(sentences[i] for i in sorted(keep)) + (" …" if len(keep) < len(sentences) else "")
+        used += len(parts[i]) + 1
+    return " ".join(parts[i] for i in sorted(keep)) + (" …" if len(keep) < len(parts) else "")
 
 
 def render_entry(

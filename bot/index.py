@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from pydantic import Field, TypeAdapter
 from bot.config import Config, IndexSettings
 from bot.embedding import Encoder
 from bot.knowledge import AnyEntry, Knowledge, knowledge_files, load_knowledge
-from bot.text import tokens, vocabulary
+from bot.text import sentences, tokens, vocabulary
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -38,7 +37,6 @@ FORMAT = 2
 CURRENT = "CURRENT"
 BUILDS = "builds"
 _ENTRIES = TypeAdapter(list[Annotated[AnyEntry, Field(discriminator="type")]])
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9„\"])")
 WINDOW_CHARS = 320
 
 
@@ -104,7 +102,7 @@ def _windows(text: str) -> list[str]:
     if len(text) <= WINDOW_CHARS:
         return []
     out, current = [], ""
-    for sentence in _SENTENCE.split(text):
+    for sentence in sentences(text):
         current = f"{current} {sentence}".strip()
         if len(current) >= WINDOW_CHARS // 2:
             out.append(current)

@@ -31,6 +31,35 @@ STOPWORDS = frozenset(
     w.translate(_FOLD) for w in {*STOPWORDS_GERMAN, *STOPWORDS_EN, *_EXTRA_STOPWORDS}
 ) | frozenset({*STOPWORDS_GERMAN, *STOPWORDS_EN, *_EXTRA_STOPWORDS})
 MIN_PART = 4
+_ABBREVIATIONS = (
+    "z. B.",
+    "u. a.",
+    "d. h.",
+    "z. Zt.",
+    "z.Zt.",
+    "bzw.",
+    "ca.",
+    "Dr.",
+    "Nr.",
+    "St.",
+    "Dipl.",
+    "Prof.",
+    "vgl.",
+    "ggf.",
+)
+_SENTENCE_END = re.compile(r"(?<=[^\d\s][.!?])\s+(?=[A-ZÄÖÜ„\"(])")
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences; ordinals ("8. Regionaldialog") and common abbreviations do not end one."""
+    parts = _SENTENCE_END.split(text.strip())
+    out: list[str] = []
+    for part in parts:
+        if out and out[-1].split()[-1].lstrip("(").lower() in _ABBREVIATIONS:
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
 
 
 def fold(text: str) -> str:

@@ -31,22 +31,22 @@ STOPWORDS = frozenset(
     w.translate(_FOLD) for w in {*STOPWORDS_GERMAN, *STOPWORDS_EN, *_EXTRA_STOPWORDS}
 ) | frozenset({*STOPWORDS_GERMAN, *STOPWORDS_EN, *_EXTRA_STOPWORDS})
 MIN_PART = 4
-_ABBREVIATIONS = (
-    "z. B.",
-    "u. a.",
-    "d. h.",
-    "z. Zt.",
-    "z.Zt.",
+_ABBREVIATIONS = {
+    "z.",
+    "u.",
+    "d.",
+    "zt.",
+    "z.zt.",
     "bzw.",
     "ca.",
-    "Dr.",
-    "Nr.",
-    "St.",
-    "Dipl.",
-    "Prof.",
+    "dr.",
+    "nr.",
+    "st.",
+    "dipl.",
+    "prof.",
     "vgl.",
     "ggf.",
-)
+}
 _SENTENCE_END = re.compile(r"(?<=[^\d\s][.!?])\s+(?=[A-ZÄÖÜ„\"(])")
 
 

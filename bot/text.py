@@ -31,22 +31,27 @@ STOPWORDS = frozenset(
     w.translate(_FOLD) for w in {*STOPWORDS_GERMAN, *STOPWORDS_EN, *_EXTRA_STOPWORDS}
 ) | frozenset({*STOPWORDS_GERMAN, *STOPWORDS_EN, *_EXTRA_STOPWORDS})
 MIN_PART = 4
-_ABBREVIATIONS = {
-    "z.",
-    "u.",
-    "d.",
-    "zt.",
-    "z.zt.",
-    "bzw.",
-    "ca.",
-    "dr.",
-    "nr.",
-    "st.",
-    "dipl.",
-    "prof.",
-    "vgl.",
-    "ggf.",
-}
+_ABBREVIATIONS = frozenset(
+    [
+        "z.",
+        "u.",
+        "d.",
+        "a.",
+        "b.",
+        "h.",
+        "zt.",
+        "z.zt.",
+        "bzw.",
+        "ca.",
+        "dr.",
+        "nr.",
+        "st.",
+        "dipl.",
+        "prof.",
+        "vgl.",
+        "ggf.",
+    ]
+)  # words ending in "." that do not end a sentence
 _SENTENCE_END = re.compile(r"(?<=[^\d\s][.!?])\s+(?=[A-ZÄÖÜ„\"(])")
 
 

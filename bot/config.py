@@ -39,6 +39,10 @@ class IndexSettings(Section):
 
 
 class SearchSettings(Section):
+    fusion: Literal["weighted", "rrf"] = Field(
+        "weighted", description="weighted: dense cosine + max-normalised BM25; rrf: reciprocal rank fusion."
+    )
+    rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(0.7, ge=0, le=1)
     bm25_weight: float = Field(0.3, ge=0, le=1)
     candidates: int = Field(30, ge=1)

@@ -81,19 +81,28 @@ def search(
     dense = _dense_scores(index, query_vector, want)
     lexical = index.bm25.get_scores(known) if known else np.zeros(len(index.entries), dtype=np.float32)
     top_lexical = float(lexical.max()) if len(lexical) else 0.0
-    candidates = set(dense)
+    lexical_top: list[int] = []
     if top_lexical > 0:
-        candidates |= {int(i) for i in np.argsort(-lexical)[:want] if lexical[i] > 0}
+        head = np.argpartition(-lexical, min(want, len(lexical) - 1))[:want]
+        lexical_top = [int(i) for i in head[np.argsort(-lexical[head])] if lexical[i] > 0]
+    if settings.fusion == "rrf":
+        dense_rank = {p: r for r, p in enumerate(sorted(dense, key=dense.__getitem__, reverse=True), 1)}
+        lexical_rank = {p: r for r, p in enumerate(lexical_top, 1)}
     hits = []
-    for position in candidates:
+    for position in set(dense) | set(lexical_top):
         entry = index.entries[position]
         if types and entry.type not in types:
             continue
         lex = float(lexical[position]) if len(lexical) else 0.0
         cos = dense.get(position, 0.0)
-        fused = settings.dense_weight * cos + settings.bm25_weight * (
-            lex / top_lexical if top_lexical else 0.0
-        )
+        if settings.fusion == "rrf":
+            fused = settings.dense_weight / (settings.rrf_k + dense_rank.get(position, 10**6)) + (
+                settings.bm25_weight / (settings.rrf_k + lexical_rank.get(position, 10**6))
+            )
+        else:
+            fused = settings.dense_weight * cos + settings.bm25_weight * (
+                lex / top_lexical if top_lexical else 0.0
+            )
         hits.append(Hit(entry=entry, score=fused, dense=cos, lexical=lex))
     hits.sort(key=lambda h: h.score, reverse=True)
     result = Result(query=query, hits=hits[:want], query_terms=terms, known_terms=known)

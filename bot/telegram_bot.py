@@ -45,6 +45,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
@@ -667,7 +668,7 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def ask_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.chat_data is not None:
-        context.chat_data["awaiting_topic"] = True
+        context.chat_data["awaiting_topic"] = update.effective_user.id if update.effective_user else None
     text = ASK_TOPIC.format(example=_topic_example(context))
     await reply(update, context, [esc(text)], ForceReply(selective=True, input_field_placeholder="Thema"))
 
@@ -698,7 +699,9 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         example = _example(context, "Wann ist der nächste Regionaldialog?")
         await reply(update, context, [esc(EMPTY_QUESTION.format(example=example))])
         return
-    if context.chat_data is not None and context.chat_data.pop("awaiting_topic", False):
+    user_id = update.effective_user.id if update.effective_user else None
+    if context.chat_data is not None and context.chat_data.get("awaiting_topic", "-") == user_id:
+        del context.chat_data["awaiting_topic"]
         await answer_contacts(update, context, text)
         return
     limit = _config(context).telegram.max_question_chars
@@ -911,6 +914,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
                 pool_timeout=timeout,
             )
         )
+        .defaults(Defaults(allow_sending_without_reply=True))  # question deleted meanwhile: answer anyway
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -708,6 +708,7 @@ def config_yaml(root: Any, base_url: str, admin_ids: tuple[int, ...] = (), **tel
             "index_dir": str(root / "index"),
             "data_dir": str(root / "data"),
             "today": TODAY,
+            "answer": {"max_chars": 20_000},  # whole passages: the long entry must stay > 4,096 characters
             "telegram": tg,
         },
         allow_unicode=True,

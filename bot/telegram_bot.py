@@ -1009,13 +1009,15 @@ def run(config: Config) -> int:
     logger.setLevel(logging.INFO)  # start/stop and retries even when the CLI logs only warnings
     for handler in logging.getLogger().handlers:
         handler.addFilter(_no_token_tracebacks)
+    logger.info("Lade Encoder und Index …")
     try:
         from bot.answer import Engine
 
         engine = Engine.load(config)
     except Exception as exc:
         logger.debug("Engine.load", exc_info=exc)
-        return _fail(f"Die Antwort-Engine konnte nicht geladen werden: {exc}", 1)
+        problems = "".join(f"\n  {line}" for line in getattr(exc, "problems", None) or [])
+        return _fail(f"Die Antwort-Engine konnte nicht geladen werden: {exc}{problems}", 1)
 
     app = build_application(config, engine, token)
     allowed = ["message", "edited_message", "callback_query"]

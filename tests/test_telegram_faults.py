@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -301,6 +302,79 @@ async def test_webhook_rejects_missing_or_wrong_secret(world, api, config):
         if app.running:
             await app.stop()
         await app.shutdown()
+
+
+def test_regiobot_run_webhook_mode_subprocess(tmp_path, api):
+    root = tmp_path / "hook"
+    write_knowledge(root / "knowledge")
+    port = _free_port()
+    (root / "config.yaml").write_text(
+        config_yaml(
+            root,
+            api.base_url,
+            mode="webhook",
+            webhook={
+                "listen": "127.0.0.1",
+                "port": port,
+                "path": "hook",
+                "url": "https://bot.example.org/hook",
+            },
+        )
+    )
+    secret = "geheimes-webhook-token_123"
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": secret,
+        "REGIOBOT_CONFIG": str(root / "config.yaml"),
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("TELEGRAM_API_BASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        api.wait(lambda: api.calls_to("setWebhook") or proc.poll() is not None, timeout=25, what="setWebhook")
+        assert proc.poll() is None, proc.communicate()[1]
+        (call,) = api.calls_to("setWebhook")
+        assert call.params["url"] == "https://bot.example.org/hook" and call.params["secret_token"] == secret
+        api.message("registers the chat")  # queued but never fetched: webhook mode does not poll
+        update = {
+            "update_id": 77,
+            "message": {
+                "message_id": 5,
+                "date": int(time.time()),
+                "chat": {"id": USER, "type": "private", "first_name": "A"},
+                "from": {"id": USER, "is_bot": False, "first_name": "A"},
+                "text": QUESTIONS[0][0],
+            },
+        }
+        url = f"http://127.0.0.1:{port}/hook"
+        deadline = time.monotonic() + 10
+        while True:  # the webhook server comes up right after setWebhook
+            try:
+                bad = httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "falsch"})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        good = httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+        assert (bad.status_code, good.status_code) == (403, 200)
+        api.wait(lambda: api.texts(USER), timeout=15, what="the answer")
+        assert QUESTIONS[0][1] in api.texts(USER)[0] and len(api.texts(USER)) == 1
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert secret not in out + err and TOKEN.split(":")[1] not in out + err
 
 
 def test_webhook_mode_without_secret_exits_2(world, monkeypatch, capsys):

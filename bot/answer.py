@@ -416,7 +416,7 @@ class Engine:
         return None
 
     def _more(self, result: Result, today: date, shown: list[Hit]) -> list[str]:
-        floor = self.config.search.min_confidence * 0.8
+        floor = self.config.answer.more_min_similarity
         out = []
         for hit in result.hits:
             if hit in shown or hit.dense < floor:
@@ -516,7 +516,8 @@ class Engine:
             lines.append("Derzeit ist kein offener oder angekündigter Förderaufruf mit Frist bekannt.")
         for call in sorted(current, key=lambda c: (c.closes is None, c.closes or today)):
             topics = f" – Themen: {', '.join(call.topics)}" if call.topics else ""
-            lines.append(f"• {call.programme}{topics}. {funding_status(call, today)}".rstrip())
+            status = funding_status(call, today) or "Keine Frist bekannt."
+            lines.append(f"• {call.programme}{topics}. {status}")
         for call in closed[: self.config.answer.max_list]:
             lines.append(f"• {call.programme}: {funding_status(call, today)}")
         shown = current + closed[: self.config.answer.max_list]
@@ -534,7 +535,7 @@ class Engine:
 
     def contacts_for(self, topic: str, today: date | None = None) -> Answer:
         result = self.retrieve(topic, types={"contact"}, limit=self.config.answer.max_list)
-        floor = self.config.search.min_confidence * 0.8
+        floor = self.config.answer.more_min_similarity
         hits = [h for h in result.hits if h.dense >= floor or h.lexical > 0][: self.config.answer.max_list]
         if not hits:
             return self._abstain(topic, "contact")
@@ -562,14 +563,20 @@ class Engine:
         )
 
     def example_questions(self, n: int = 5) -> list[str]:
-        """One example question per entry type in turn, so the list follows the knowledge."""
-        by_type: dict[str, list[str]] = {}
+        """Example questions taken in turn from each source document and entry type, so they follow the knowledge."""
+        pools: dict[str, dict[str, list[str]]] = {}
         for entry in self._state.by_id.values():
             if entry.questions:
-                by_type.setdefault(entry.type, []).append(entry.questions[0])
+                pools.setdefault(entry.source.document, {}).setdefault(entry.type, []).append(
+                    entry.questions[0]
+                )
+        queues = [
+            [q for qs in zip(*by_type.values(), strict=False) for q in qs] for by_type in pools.values()
+        ]
+        queues = [
+            queue[k % len(queue) :] + queue[: k % len(queue)] for k, queue in enumerate(queues)
+        ]  # vary types
         out: list[str] = []
-        while len(out) < n and any(by_type.values()):
-            for questions in by_type.values():
-                if questions and len(out) < n:
-                    out.append(questions.pop(0))
-        return out
+        for round_ in zip(*queues, strict=False):
+            out += round_
+        return out[:n]

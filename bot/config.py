@@ -65,6 +65,9 @@ class AnswerSettings(Section):
         320, ge=80, description="Longer passages are cut to the sentences the question asks about."
     )
     max_list: int = Field(3, ge=1)
+    more_min_similarity: float = Field(
+        0.45, description="Further results and contact lists show hits from this cosine similarity on."
+    )
 
 
 class WebhookSettings(Section):

@@ -217,18 +217,28 @@ async def test_gives_up_after_max_retries_without_crashing(world, api, tmp_path)
 # --------------------------------------------------------------------------- load
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
 async def test_load_100_users_10_questions_each_in_order(world, api, tmp_path):
     config = config_for(world[0], api, tmp_path / "data", rate_limit_messages=100)
     app = build_application(config, world[1], TOKEN)
     users = range(10_000, 10_100)
+    rss = []
     async with running(app):
         started = time.monotonic()
-        for round_ in range(10):
-            for user in users:
-                api.message(QUESTIONS[(user + round_) % 4][0], chat_id=user)
-        await api.await_(lambda: len(api.sent()) >= 1000, timeout=60, what="1000 answers")
-        await settle(app, api)
+        for wave in (range(5), range(5, 10)):
+            for round_ in wave:
+                for user in users:
+                    api.message(QUESTIONS[(user + round_) % 4][0], chat_id=user)
+            done = 100 * wave[-1] + 100
+            await api.await_(lambda done=done: len(api.sent()) >= done, timeout=60, what=f"{done} answers")
+            await settle(app, api)
+            rss.append(_rss_mb())
         elapsed = time.monotonic() - started
+    assert rss[1] - rss[0] < 40, f"memory grew from {rss[0]:.0f} MB to {rss[1]:.0f} MB over the second 500 answers"
     per_chat = defaultdict(list)
     for m in api.sent():
         per_chat[m["chat"]["id"]].append(m["_raw_text"])

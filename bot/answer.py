@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -24,8 +24,15 @@ from bot.text import fold, sentences, tokens
 log = logging.getLogger(__name__)
 
 _UPCOMING = re.compile(
-    r"(nachst|naechst|kommend|bald|demnachst|demnaechst|anstehend|zukunft|kunftig|kuenftig|wieder|"
-    r"\bnext\b|upcoming|\bsoon\b|coming|future|plan)"
+    r"(nachst|naechst|kommend|bald|demnachst|demnaechst|anstehend|stehen\b.*\ban\b|steht\b.*\ban\b|zukunft|"
+    r"kunftig|kuenftig|wieder|\bnext\b|upcoming|\bsoon\b|coming|future|plan)"
+)
+_EVENT_NOUN = re.compile(r"(termin|veranstalt|treff|sitzung|tagung|konferenz|dialog|\bevent|meeting)")
+_CURRENT = re.compile(
+    r"(aktuell|derzeit|gerade|zurzeit|momentan|\boffen|laufen|\bjetzt|\bopen\b|current|\bnow\b)"
+)
+_WHOM = re.compile(
+    r"(ansprech|kontakt|zustandig|zustaendig|\bwen\b|\bwende|e-?mail|erreich|contact|reach|\bschick)"
 )
 _EVENT = re.compile(
     r"(wann|termin|treff|veranstalt|stattfind|findet|dialog|sitzung|konferenz|tagung|\bevent|meeting|\bwhen\b|\bdate\b)"
@@ -330,8 +337,18 @@ class Engine:
 
     # ----------------------------------------------------------------- retrieval
 
-    def retrieve(self, question: str, types: set[str] | None = None, limit: int | None = None) -> Result:
-        return search(self.index, self.encoder, question, self.config.search, types=types, limit=limit)
+    def retrieve(
+        self, question: str, types: set[str] | None = None, limit: int | None = None, query_vector=None
+    ) -> Result:
+        return search(
+            self.index,
+            self.encoder,
+            question,
+            self.config.search,
+            types=types,
+            limit=limit,
+            query_vector=query_vector,
+        )
 
     def confidence(self, result: Result) -> float:
         """Calibrated 0..1 belief that the best hit answers the question (see README, Abstention)."""
@@ -365,10 +382,19 @@ class Engine:
         if not tokens(question) and not question.strip():
             return self._abstain(question, intent)
         wants_next = intent == "event" and _UPCOMING.search(fold(question)) and ordinal_in(question) is None
-        result = self.retrieve(question)
-        if wants_next and self._named_series(question):
-            return self._next_events(question, today, result)
-        if not self._answerable(result):
+        query_vector = self.encoder.encode([question])
+        result = self.retrieve(question, query_vector=query_vector)
+        if wants_next and (series := self._named_series(question)):
+            return self._next_events(question, today, series)
+        answerable = self._answerable(result)
+        known = len(result.known_terms) / len(result.query_terms) if result.query_terms else 0.0
+        if intent == "funding" and (
+            (_CURRENT.search(fold(question)) and known >= 0.5) or (not answerable and known == 1.0)
+        ):
+            return replace(self.funding_overview(today), question=question)
+        if wants_next and not answerable and known == 1.0 and _EVENT_NOUN.search(fold(question)):
+            return self._next_events(question, today, None)
+        if not answerable:
             return self._abstain(question, intent, result)
         best = result.hits[0]
         if (numbered := self._numbered_event(question, result)) is not None:
@@ -376,12 +402,14 @@ class Engine:
         elif wants_next:
             events = [h for h in result.hits[:5] if isinstance(h.entry, Event)]
             if events or isinstance(best.entry, Event):
-                return self._next_events(question, today, result)
+                return self._next_events(question, today, self._series_for(question, result.hits[:5]))
         chosen = best
         if intent == "funding" and not isinstance(best.entry, FundingCall):
-            calls = [h for h in result.hits[:3] if isinstance(h.entry, FundingCall)]
-            if calls and calls[0].score >= best.score * 0.9:
-                chosen = calls[0]
+            chosen = self._prefer(result, FundingCall, best, 0.9)
+        elif _WHOM.search(fold(question)) and not isinstance(best.entry, Contact):
+            contacts = self.retrieve(question, types={"contact"}, limit=3, query_vector=query_vector)
+            if contacts.hits and contacts.hits[0].dense >= self.config.answer.more_min_similarity:
+                chosen = contacts.hits[0]
         shown = [chosen]
         return Answer(
             question=question,
@@ -398,6 +426,14 @@ class Engine:
             sources=[_source_ref(h) for h in [chosen, *[h for h in result.hits[:5] if h is not chosen]]],
             more=self._more(result, today, shown),
         )
+
+    @staticmethod
+    def _prefer(result: Result, kind: type, best: Hit, share: float) -> Hit:
+        """A hit of the kind the question asks for (a contact, a call), if it scores nearly as well as the best."""
+        for hit in result.hits[:5]:
+            if isinstance(hit.entry, kind):
+                return hit if hit.score >= best.score * share else best
+        return best
 
     def _numbered_event(self, question: str, result: Result) -> Hit | None:
         """ "Where was the seventh Regionaldialog?": the event with that number beats similar-looking ones."""
@@ -455,8 +491,8 @@ class Engine:
                 return hit.entry.series
         return None
 
-    def _next_events(self, question: str, today: date, result: Result | None) -> Answer:
-        series = self._series_for(question, result.hits if result else [])
+    def _next_events(self, question: str, today: date, series: str | None) -> Answer:
+        """Upcoming events of `series` (all series if None) after `today`, soonest first; else the latest one."""
         events = [
             e
             for e in self._state.by_id.values()

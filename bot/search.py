@@ -107,7 +107,7 @@ def search(
     hits.sort(key=lambda h: h.score, reverse=True)
     result = Result(query=query, hits=hits[:want], query_terms=terms, known_terms=known)
     if settings.overlap_rank_weight and hits:
-        head = settings.rerank_depth
+        head = min(settings.rerank_depth, want)
         weights = term_weights(result, index)
         reranked = [
             replace(h, score=h.score + settings.overlap_rank_weight * _overlap(weights, h, index))

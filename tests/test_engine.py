@@ -296,3 +296,27 @@ def test_cli_build_reports_invalid_knowledge(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["build", "--knowledge", str(knowledge), "--index", str(tmp_path / "i")])
     assert result.exit_code == 1
     assert "test.yaml:" in result.output and "Pflichtfeld „text“ fehlt" in result.output
+
+
+def test_generic_questions_get_overviews(engine: Engine) -> None:
+    funding = engine.ask("Welche Förderaufrufe laufen gerade?", today=date(2024, 4, 1))
+    assert funding.found and funding.intent == "funding"
+    assert "Offen: Der Aufruf läuft vom 21.03.2024 bis 31.05.2024" in funding.text
+    upcoming = engine.ask("Welche Termine stehen an?", today=date(2024, 4, 1))
+    assert upcoming.found and "Ende April 2024" in upcoming.text and "13.06.2024" in upcoming.text
+    assert upcoming.text.index("Ende April 2024") < upcoming.text.index("13.06.2024")
+
+
+def test_next_something_unknown_is_not_an_event_question(engine: Engine) -> None:
+    assert not engine.ask("Wann fährt der nächste Zug von Halle nach Berlin?").found
+    assert not engine.ask("Welche Förderprogramme gibt es in Bayern für Landwirte?").found
+
+
+def test_whom_to_contact_prefers_a_person(engine: Engine) -> None:
+    answer = engine.ask("Wen kann ich zum Thema Radverkehr kontaktieren?")
+    assert answer.sources[0].type == "contact"
+
+
+def test_numbered_event_by_ordinal(engine: Engine) -> None:
+    assert "Allstedt" in engine.ask("Where was the seventh Regionaldialog held?").text
+    assert "Wettelrode" in engine.ask("Wo war der 5. Regionaldialog?").text

@@ -71,6 +71,43 @@ def ordinal_in(question: str) -> int | None:
     return _ORDINAL_WORDS.get(m[2]) if m[2] else _ORDINAL_EN[m[3]]
 
 
+# Expected answer types: a question asking for one of these is only answered by a text that contains one.
+_ASKS_FOR = {
+    "phone": re.compile(r"(telefon|\btel\b|rufnummer|handynummer|phone|anrufen)"),
+    "email": re.compile(r"(e-?mail|mailadresse|\bmail\b)"),
+    "money": re.compile(
+        r"(wie ?viel (geld|kostet|zahlt|bezahlt)|kosten|\bkostet|betrag|budget|\beuro\b|€|how much|\bcost)"
+    ),
+    "count": re.compile(r"(wie ?viele|how many|anzahl)"),
+    "date": re.compile(r"(\bwann\b|seit wann|\bwhen\b|datum|\bdate\b)"),
+}
+_HAS = {
+    "phone": re.compile(r"\+?\d[\d /-]{5,}\d"),
+    "email": re.compile(r"@"),
+    "money": re.compile(r"(€|\beuro\b|\beur\b)", re.IGNORECASE),
+    "count": re.compile(
+        r"(\d|\b(ein|eine|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|hundert|tausend)\b)",
+        re.IGNORECASE,
+    ),
+    "date": re.compile(
+        r"(\d{4}|\d{1,2}\.\d{1,2}\.|\d{1,2}(:\d{2})? uhr|januar|februar|märz|april|mai|juni|juli|august|"
+        r"september|oktober|november|dezember|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+        r"jährlich|monatlich|wöchentlich|täglich|quartal)",
+        re.IGNORECASE,
+    ),
+}
+
+
+def asked_type(question: str) -> str | None:
+    """The kind of fact the question wants (phone, e-mail, money, count, date), if it names one."""
+    q = fold(question)
+    return next((kind for kind, pattern in _ASKS_FOR.items() if pattern.search(q)), None)
+
+
+def has_answer_type(text: str, kind: str | None) -> bool:
+    return kind is None or bool(_HAS[kind].search(text))
+
+
 @dataclass(frozen=True)
 class SourceRef:
     id: str
@@ -191,7 +228,7 @@ def _contact_line(contact: Contact, by_id: dict[str, AnyEntry]) -> str:
     bits = [contact.person]
     if contact.role:
         bits.append(contact.role)
-    if org_name and org_name not in (contact.role or ""):
+    if org_name and not set(tokens(org_name)) <= set(tokens(contact.role or "")):
         bits.append(org_name)
     line = ", ".join(bits)
     if contact.email:
@@ -228,26 +265,6 @@ def focus(
         keep.add(i)
         used += len(parts[i]) + 1
     return " ".join(parts[i] for i in sorted(keep)) + (" …" if len(keep) < len(parts) else "")
-
-
-def render_entry(
-    entry: AnyEntry,
-    today: date,
-    weights: dict[str, float] | None = None,
-    budget: int = 0,
-    vocabulary=frozenset(),
-) -> str:
-    """An entry's own passage (focused on the question when long) plus what only the date of asking can tell."""
-    text = focus(entry.text, weights or {}, budget, vocabulary, entry.title) if budget else entry.text
-    if isinstance(entry, FundingCall) and (status := funding_status(entry, today)):
-        text += f"\n\n{status} (Stand {today:%d.%m.%Y})"
-    elif isinstance(entry, Contact) and entry.email and entry.email not in text:
-        text += f"\nE-Mail: {entry.email}"
-    elif (
-        isinstance(entry, Event) and entry.status == "geplant" and entry.date and entry.date.latest() < today
-    ):
-        text += f"\n\n(Dieser Termin war für {entry.date.german()} angekündigt.)"
-    return text
 
 
 # --------------------------------------------------------------------------- engine
@@ -410,22 +427,44 @@ class Engine:
             contacts = self.retrieve(question, types={"contact"}, limit=3, query_vector=query_vector)
             if contacts.hits and contacts.hits[0].dense >= self.config.answer.more_min_similarity:
                 chosen = contacts.hits[0]
+        text = self.render(chosen.entry, today, result)
+        if not has_answer_type(f"{chosen.entry.text} {text}", asked_type(question)):
+            return self._abstain(question, intent, result)  # the topic is known, the asked fact is not
         shown = [chosen]
         return Answer(
             question=question,
             intent=intent,
             found=True,
-            text=render_entry(
-                chosen.entry,
-                today,
-                term_weights(result, self.index),
-                self.config.answer.max_chars,
-                self.index.vocabulary,
-            ),
+            text=text,
             source_note=source_note([chosen.entry]),
             sources=[_source_ref(h) for h in [chosen, *[h for h in result.hits[:5] if h is not chosen]]],
             more=self._more(result, today, shown),
         )
+
+    def render(self, entry: AnyEntry, today: date, result: Result | None = None) -> str:
+        """An entry's passage (focused on the question when long) plus what structure and date add to it."""
+        text = entry.text
+        if result is not None:
+            weights = term_weights(result, self.index)
+            text = focus(text, weights, self.config.answer.max_chars, self.index.vocabulary, entry.title)
+        by_id = self._state.by_id
+        if isinstance(entry, FundingCall) and (status := funding_status(entry, today)):
+            text += f"\n\n{status} (Stand {today:%d.%m.%Y})"
+        elif isinstance(entry, Contact) and entry.email and entry.email not in text:
+            text += f"\nE-Mail: {entry.email}"
+        elif (
+            isinstance(entry, Event)
+            and entry.status == "geplant"
+            and entry.date
+            and entry.date.latest() < today
+        ):
+            text += f"\n\n(Dieser Termin war für {entry.date.german()} angekündigt.)"
+        elif isinstance(entry, Organisation):
+            for label, ref in (("Vorsitz", entry.chair), ("Stellvertretung", entry.deputy)):
+                person = by_id.get(ref or "")
+                if isinstance(person, Contact) and person.person not in text:
+                    text += f"\n{label}: {_contact_line(person, by_id)}"
+        return text
 
     @staticmethod
     def _prefer(result: Result, kind: type, best: Hit, share: float) -> Hit:
@@ -457,7 +496,7 @@ class Engine:
         for hit in result.hits:
             if hit in shown or hit.dense < floor:
                 continue
-            out.append(f"{hit.entry.title}\n{render_entry(hit.entry, today)}\n{source_note([hit.entry])}")
+            out.append(f"{hit.entry.title}\n{self.render(hit.entry, today)}\n{source_note([hit.entry])}")
             if len(out) >= self.config.answer.max_list:
                 break
         return out

@@ -320,3 +320,18 @@ def test_whom_to_contact_prefers_a_person(engine: Engine) -> None:
 def test_numbered_event_by_ordinal(engine: Engine) -> None:
     assert "Allstedt" in engine.ask("Where was the seventh Regionaldialog held?").text
     assert "Wettelrode" in engine.ask("Wo war der 5. Regionaldialog?").text
+
+
+def test_known_topic_unknown_fact_is_declined(engine: Engine) -> None:
+    for question in (
+        "Welche Telefonnummer hat die SEG?",
+        "Wie hoch ist das Budget der PG MINT?",
+        "Wie viel Geld steht im Regionalbudget Nordthüringen pro Jahr zur Verfügung?",
+    ):
+        assert not engine.ask(question).found, question
+    assert engine.ask("Was ist die E-Mail-Adresse der SEG?").found
+
+
+def test_organisation_answer_names_chair_and_deputy(engine: Engine) -> None:
+    text = engine.ask("Wer ist der Chef vom Regionalforum Halle?").text
+    assert "Bannert" in text and "Wiegand" in text

@@ -238,7 +238,9 @@ async def test_load_100_users_10_questions_each_in_order(world, api, tmp_path):
             await settle(app, api)
             rss.append(_rss_mb())
         elapsed = time.monotonic() - started
-    assert rss[1] - rss[0] < 40, f"memory grew from {rss[0]:.0f} MB to {rss[1]:.0f} MB over the second 500 answers"
+    assert rss[1] - rss[0] < 40, (
+        f"memory grew from {rss[0]:.0f} MB to {rss[1]:.0f} MB over the second 500 answers"
+    )
     per_chat = defaultdict(list)
     for m in api.sent():
         per_chat[m["chat"]["id"]].append(m["_raw_text"])

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+
 from bot.config import Config
 from bot.embedding import Encoder, load_encoder
 from bot.index import BuildError, Index, IndexMissing, build_index, load_index, stale_reason
@@ -27,6 +29,7 @@ _UPCOMING = re.compile(
     r"(nachst|naechst|kommend|bald|demnachst|demnaechst|anstehend|stehen\b.*\ban\b|steht\b.*\ban\b|zukunft|"
     r"kunftig|kuenftig|wieder|\bnext\b|upcoming|\bsoon\b|coming|future|plan)"
 )
+MAX_QUERY_CHARS = 2000  # longer input is cut before encoding; the channel asks users to be brief long before
 _EVENT_NOUN = re.compile(r"(termin|veranstalt|treff|sitzung|tagung|konferenz|dialog|\bevent|meeting)")
 _CURRENT = re.compile(
     r"(aktuell|derzeit|gerade|zurzeit|momentan|\boffen|laufen|\bjetzt|\bopen\b|current|\bnow\b)"
@@ -393,44 +396,25 @@ class Engine:
     # ----------------------------------------------------------------- answers
 
     def ask(self, question: str, today: date | None = None) -> Answer:
+        """Answer one question; `today` (default: config or the real date) decides what is "next" or "open"."""
         today = today or self.config.today_or_now()
-        question = " ".join(question.split())[: self.config.telegram.max_question_chars * 4]
+        question = " ".join(question.split())[:MAX_QUERY_CHARS]
         intent = intent_of(question)
-        if not tokens(question) and not question.strip():
+        if not question:
             return self._abstain(question, intent)
-        wants_next = intent == "event" and _UPCOMING.search(fold(question)) and ordinal_in(question) is None
         query_vector = self.encoder.encode([question])
         result = self.retrieve(question, query_vector=query_vector)
-        if wants_next and (series := self._named_series(question)):
-            return self._next_events(question, today, series)
         answerable = self._answerable(result)
-        known = len(result.known_terms) / len(result.query_terms) if result.query_terms else 0.0
-        if intent == "funding" and (
-            (_CURRENT.search(fold(question)) and known >= 0.5) or (not answerable and known == 1.0)
-        ):
-            return replace(self.funding_overview(today), question=question)
-        if wants_next and not answerable and known == 1.0 and _EVENT_NOUN.search(fold(question)):
-            return self._next_events(question, today, None)
+        if (overview := self._overview_for(question, intent, result, answerable, today)) is not None:
+            return overview
         if not answerable:
             return self._abstain(question, intent, result)
-        best = result.hits[0]
-        if (numbered := self._numbered_event(question, result)) is not None:
-            best = numbered
-        elif wants_next:
-            events = [h for h in result.hits[:5] if isinstance(h.entry, Event)]
-            if events or isinstance(best.entry, Event):
-                return self._next_events(question, today, self._series_for(question, result.hits[:5]))
-        chosen = best
-        if intent == "funding" and not isinstance(best.entry, FundingCall):
-            chosen = self._prefer(result, FundingCall, best, 0.9)
-        elif _WHOM.search(fold(question)) and not isinstance(best.entry, Contact):
-            contacts = self.retrieve(question, types={"contact"}, limit=3, query_vector=query_vector)
-            if contacts.hits and contacts.hits[0].dense >= self.config.answer.more_min_similarity:
-                chosen = contacts.hits[0]
+        chosen = self._choose(question, intent, result, query_vector)
+        if self._wants_next(question, intent) and isinstance(chosen.entry, Event):
+            return self._next_events(question, today, self._series_for(question, result.hits[:5]))
         text = self.render(chosen.entry, today, result)
         if not has_answer_type(f"{chosen.entry.text} {text}", asked_type(question)):
             return self._abstain(question, intent, result)  # the topic is known, the asked fact is not
-        shown = [chosen]
         return Answer(
             question=question,
             intent=intent,
@@ -438,8 +422,42 @@ class Engine:
             text=text,
             source_note=source_note([chosen.entry]),
             sources=[_source_ref(h) for h in [chosen, *[h for h in result.hits[:5] if h is not chosen]]],
-            more=self._more(result, today, shown),
+            more=self._more(result, today, [chosen]),
         )
+
+    @staticmethod
+    def _wants_next(question: str, intent: str) -> bool:
+        return intent == "event" and bool(_UPCOMING.search(fold(question))) and ordinal_in(question) is None
+
+    def _overview_for(
+        self, question: str, intent: str, result: Result, answerable: bool, today: date
+    ) -> Answer | None:
+        """Questions about what is next or open get a computed list rather than one passage."""
+        wants_next = self._wants_next(question, intent)
+        if wants_next and (series := self._named_series(question)):
+            return self._next_events(question, today, series)
+        known = len(result.known_terms) / len(result.query_terms) if result.query_terms else 0.0
+        q = fold(question)
+        if intent == "funding" and (
+            (_CURRENT.search(q) and known >= 0.5) or (not answerable and known == 1.0)
+        ):
+            return replace(self.funding_overview(today), question=question)
+        if wants_next and not answerable and known == 1.0 and _EVENT_NOUN.search(q):
+            return self._next_events(question, today, None)
+        return None
+
+    def _choose(self, question: str, intent: str, result: Result, query_vector: np.ndarray) -> Hit:
+        """The best hit, unless the question names a numbered event or asks for a call or a person."""
+        best = result.hits[0]
+        if (numbered := self._numbered_event(question, result)) is not None:
+            return numbered
+        if intent == "funding" and not isinstance(best.entry, FundingCall):
+            return self._prefer(result, FundingCall, best, 0.9)
+        if _WHOM.search(fold(question)) and not isinstance(best.entry, Contact):
+            contacts = self.retrieve(question, types={"contact"}, limit=3, query_vector=query_vector)
+            if contacts.hits and contacts.hits[0].dense >= self.config.answer.more_min_similarity:
+                return contacts.hits[0]
+        return best
 
     def render(self, entry: AnyEntry, today: date, result: Result | None = None) -> str:
         """An entry's passage (focused on the question when long) plus what structure and date add to it."""

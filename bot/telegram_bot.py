@@ -783,6 +783,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             )
             return
     s = await _run(_store(context).stats, since)
+    stale = await _run(_engine(context).stale_reason)
     head = f"seit {since:%d.%m.%Y}" if since else "gesamt"
     lines = [
         f"<b>Statistik ({head})</b>",
@@ -790,6 +791,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         f"Beantwortet: {s.answered}",
         f"Ohne Antwort: {s.abstentions}",
         f"Rückmeldungen: {s.likes}× 👍, {s.dislikes}× 👎",
+        esc(f"Index veraltet ({stale}): mit /reload neu laden.") if stale else "Index: aktuell",
         "",
         "Häufigste offene Fragen: <code>regiobot report"
         + (f" --since {since.isoformat()}" if since else "")
@@ -1019,6 +1021,11 @@ def run(config: Config) -> int:
         problems = "".join(f"\n  {line}" for line in getattr(exc, "problems", None) or [])
         return _fail(f"Die Antwort-Engine konnte nicht geladen werden: {exc}{problems}", 1)
 
+    if stale := engine.stale_reason():
+        logger.warning(
+            "Index veraltet (%s); es wird der letzte gültige Stand beantwortet. /reload nach Korrektur.",
+            stale,
+        )
     app = build_application(config, engine, token)
     allowed = ["message", "edited_message", "callback_query"]
     logger.info("regiobot startet (%s, %s)", tg.mode, redact(base_url))

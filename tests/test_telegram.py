@@ -339,16 +339,22 @@ async def test_reload_by_admin_broken_then_new_entry(own_world, api, tmp_path):
         api.message("Wo ist die Geschäftsstelle des Regionalforums?", chat_id=ADMIN)
         texts = await api.replies(ADMIN, 2)
         assert "Hansering 15" in texts[1]
+        api.message("/stats", chat_id=ADMIN)
+        texts = await api.replies(ADMIN, 3)
+        assert "Index veraltet (Wissensdateien geändert)" in texts[2]  # the running service reports it
 
         (knowledge / "neu.yaml").write_text(NEW_ENTRY, encoding="utf-8")
         api.message("/reload", chat_id=ADMIN)
-        texts = await api.replies(ADMIN, 3, timeout=30)
-        assert "neu geladen" in texts[2]
+        texts = await api.replies(ADMIN, 4, timeout=30)
+        assert "neu geladen" in texts[3]
+        api.message("/stats", chat_id=ADMIN)
+        texts = await api.replies(ADMIN, 5)
+        assert "Index: aktuell" in texts[4]
         api.message("Wie lang wird das Radwegenetz Kyffhäuser erweitert?", chat_id=ADMIN)
         api.message("Wo ist die Geschäftsstelle des Regionalforums?", chat_id=ADMIN)
-        texts = await api.replies(ADMIN, 5)
-        assert "120 Kilometer" in texts[3]
-        assert "Hansering 15" in texts[4]
+        texts = await api.replies(ADMIN, 7)
+        assert "120 Kilometer" in texts[5]
+        assert "Hansering 15" in texts[6]
 
 
 async def test_reload_by_non_admin_changes_nothing(own_world, api, tmp_path):

@@ -335,3 +335,17 @@ def test_known_topic_unknown_fact_is_declined(engine: Engine) -> None:
 def test_organisation_answer_names_chair_and_deputy(engine: Engine) -> None:
     text = engine.ask("Wer ist der Chef vom Regionalforum Halle?").text
     assert "Bannert" in text and "Wiegand" in text
+
+
+def test_cli_chat_answers_until_exit(tmp_path: Path) -> None:
+    knowledge = small_knowledge(tmp_path / "k")
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(f"knowledge_dir: {knowledge}\nindex_dir: {tmp_path / 'i'}\n")
+    result = CliRunner().invoke(
+        app,
+        ["chat", "--config", str(config_file), "--today", "2024-03-01"],
+        input="Wann ist der nächste Regionaldialog?\n/foerderung\nexit\nNicht mehr gefragt\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Ende April 2024" in result.output and "Noch nicht geöffnet" in result.output
+    assert "Nicht mehr gefragt" not in result.output

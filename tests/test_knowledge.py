@@ -242,3 +242,15 @@ def test_partial_dates_are_never_made_up_days() -> None:
     assert When.model_validate("2024-04").german() == "April 2024"
     with pytest.raises(ValueError):
         When.model_validate("2024-02-30")
+
+
+def test_config_from_environment_variable(tmp_path: Path, monkeypatch) -> None:
+    folder = write(tmp_path, "")
+    config_file = tmp_path / "other.yaml"
+    config_file.write_text(f"knowledge_dir: {folder}\n")
+    monkeypatch.setenv("REGIOBOT_CONFIG", str(config_file))
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 0 and "2 Einträge" in result.output
+    config_file.write_text("knowledge_dir: [kaputt\n")
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 2 and "other.yaml" in result.output

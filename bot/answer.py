@@ -275,8 +275,38 @@ def focus(
 
 @dataclass(frozen=True)
 class _State:
+    """A loaded index and what is derived from it once, so no question walks every entry."""
+
     index: Index
     by_id: dict[str, AnyEntry]
+    events: list[Event]
+    series_terms: list[tuple[frozenset[str], str]]
+    calls: list[FundingCall]
+    overview: Overview
+
+
+def _state_for(index: Index) -> _State:
+    entries = index.entries
+    events = [e for e in entries if isinstance(e, Event)]
+    series = {e.series for e in events if e.series}
+    orgs = [e for e in entries if isinstance(e, Organisation)]
+    regions = [
+        o.name for o in orgs if o.kind in {"landkreis", "metropolregion", "regionalmanagement", "stadt"}
+    ]
+    tags = Counter(t for e in entries for t in e.tags)
+    return _State(
+        index=index,
+        by_id={e.id: e for e in entries},
+        events=events,
+        series_terms=[(frozenset(tokens(name, index.vocabulary)), name) for name in sorted(series)],
+        calls=[e for e in entries if isinstance(e, FundingCall)],
+        overview=Overview(
+            regions=regions,
+            bodies=[o.name for o in orgs if o.parent is None and o.name not in regions],
+            topics=[t for t, _ in tags.most_common(8)],
+            entries=len(entries),
+        ),
+    )
 
 
 class Engine:
@@ -287,7 +317,7 @@ class Engine:
         self.encoder = encoder
         self.knowledge_dir = knowledge_dir
         self.index_dir = index_dir
-        self._state = _State(index, {e.id: e for e in index.entries})
+        self._state = _state_for(index)
         self._reload_lock = threading.Lock()
 
     # ----------------------------------------------------------------- lifecycle
@@ -352,7 +382,7 @@ class Engine:
             except Exception as exc:  # a half-written or unreadable build must not take the bot down
                 log.exception("Neuaufbau des Index fehlgeschlagen")
                 return [f"Index konnte nicht gebaut werden: {type(exc).__name__}: {exc}"]
-            self._state = _State(index, {e.id: e for e in index.entries})
+            self._state = _state_for(index)
             return []
 
     # ----------------------------------------------------------------- retrieval
@@ -503,8 +533,8 @@ class Engine:
         for hit in result.hits:
             if isinstance(hit.entry, Event) and hit.entry.series == series and hit.entry.number == number:
                 return hit
-        for entry in self._state.by_id.values():
-            if isinstance(entry, Event) and entry.series == series and entry.number == number:
+        for entry in self._state.events:
+            if entry.series == series and entry.number == number:
                 return Hit(entry=entry, score=result.hits[0].score, dense=result.hits[0].dense, lexical=0.0)
         return None
 
@@ -532,12 +562,7 @@ class Engine:
     def _named_series(self, question: str) -> str | None:
         """The event series the question names ("Regionaldialog", "AG Wirtschaftsförderung"), longest first."""
         q = set(tokens(question, self.index.vocabulary))
-        series = {e.series for e in self._state.by_id.values() if isinstance(e, Event) and e.series}
-        scored = []
-        for name in series:
-            name_terms = set(tokens(name, self.index.vocabulary))
-            if name_terms and name_terms <= q:
-                scored.append((len(name_terms), name))
+        scored = [(len(terms), name) for terms, name in self._state.series_terms if terms and terms <= q]
         return max(scored)[1] if scored else None
 
     def _series_for(self, question: str, hits: list[Hit]) -> str | None:
@@ -551,9 +576,7 @@ class Engine:
     def _next_events(self, question: str, today: date, series: str | None) -> Answer:
         """Upcoming events of `series` (all series if None) after `today`, soonest first; else the latest one."""
         events = [
-            e
-            for e in self._state.by_id.values()
-            if isinstance(e, Event) and e.status != "abgesagt" and (series is None or e.series == series)
+            e for e in self._state.events if e.status != "abgesagt" and (series is None or e.series == series)
         ]
         upcoming = sorted(
             (e for e in events if e.date and e.date.latest() >= today), key=lambda e: e.date.earliest()
@@ -599,7 +622,7 @@ class Engine:
 
     def funding_overview(self, today: date | None = None) -> Answer:
         today = today or self.config.today_or_now()
-        calls = [e for e in self._state.by_id.values() if isinstance(e, FundingCall)]
+        calls = self._state.calls
         current = [c for c in calls if not (c.closes and c.closes < today)]
         closed = sorted(
             (c for c in calls if c.closes and c.closes < today), key=lambda c: c.closes, reverse=True
@@ -644,16 +667,7 @@ class Engine:
         )
 
     def overview(self) -> Overview:
-        entries = list(self._state.by_id.values())
-        orgs = [e for e in entries if isinstance(e, Organisation)]
-        regions = [
-            o.name for o in orgs if o.kind in {"landkreis", "metropolregion", "regionalmanagement", "stadt"}
-        ]
-        bodies = [o.name for o in orgs if o.parent is None and o.name not in regions]
-        tags = Counter(t for e in entries for t in e.tags)
-        return Overview(
-            regions=regions, bodies=bodies, topics=[t for t, _ in tags.most_common(8)], entries=len(entries)
-        )
+        return self._state.overview
 
     def example_questions(self, n: int = 5) -> list[str]:
         """Example questions taken in turn from each source document and entry type, so they follow the knowledge."""

@@ -33,7 +33,7 @@ from bot.text import sentences, tokens, vocabulary
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-FORMAT = 2
+FORMAT = 3
 CURRENT = "CURRENT"
 BUILDS = "builds"
 _ENTRIES = TypeAdapter(list[Annotated[AnyEntry, Field(discriminator="type")]])
@@ -214,15 +214,16 @@ def _previous_vectors(index_dir: Path, encoder: Encoder) -> tuple[dict[str, np.n
         manifest = read_manifest(build)
         if manifest.encoder != encoder.name or manifest.dim != encoder.dim or manifest.format != FORMAT:
             return {}, manifest
-        vectors = np.load(build / "vectors.npy")
+        dense = faiss.read_index(str(build / "dense.faiss"))
+        vectors = dense.reconstruct_n(0, dense.ntotal)
         owner = np.load(build / "vector_entry.npy")
         ids = list(manifest.entries)
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError):
         return {}, None
-    by_hash: dict[str, np.ndarray] = {}
-    for position, entry_id in enumerate(ids):
-        by_hash[manifest.entries[entry_id]] = vectors[owner == position]
-    return by_hash, manifest
+    bounds = np.searchsorted(owner, np.arange(len(ids) + 1))  # rows of one entry are contiguous
+    return {
+        manifest.entries[entry_id]: vectors[bounds[i] : bounds[i + 1]] for i, entry_id in enumerate(ids)
+    }, manifest
 
 
 def _embed(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
@@ -306,7 +307,6 @@ def build_index(
             shutil.rmtree(stale_tmp, ignore_errors=True)
         tmp = builds / f".tmp-{name}"
         tmp.mkdir()
-        np.save(tmp / "vectors.npy", vectors)
         np.save(tmp / "vector_entry.npy", owner)
         faiss.write_index(_make_dense(vectors, config.index), str(tmp / "dense.faiss"))
         bm25.save(str(tmp / "bm25"), show_progress=False)

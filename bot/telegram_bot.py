@@ -890,7 +890,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
     tg = config.telegram
     base_url = tg.base_url
     file_url = re.sub(r"/bot$", "/file/bot", base_url) if base_url.endswith("/bot") else base_url
-    timeout = getattr(tg, "request_timeout", 10.0)
+    timeout = tg.request_timeout
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -899,10 +899,11 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
         .rate_limiter(
             RetryingRateLimiter(
                 max_retries=tg.max_retries,
-                overall_max_rate=getattr(tg, "max_messages_per_second", 30.0),
+                overall_max_rate=tg.max_messages_per_second,
             )
         )
         .concurrent_updates(ChatOrderedUpdateProcessor(512))
+        .connection_pool_size(8)  # few pooled connections: httpcore checks each one on every request
         .read_timeout(timeout)
         .write_timeout(timeout)
         .connect_timeout(timeout)

@@ -221,13 +221,15 @@ def say(*parts: Any) -> None:
 def build_phases():
     """Time the phases of `bot.index.build_index` by wrapping its module-level helpers (no profiler overhead).
 
-    Yields a dict that is filled with seconds for: load_knowledge (YAML + schema), embed (encoder),
+    Yields a dict that is filled with seconds for: load_knowledge (YAML + schema), reuse (reading the
+    previous build's vectors back from its dense.faiss and matching them to entries), embed (encoder),
     faiss (building the dense index), vocabulary (compound vocabulary for BM25 tokens).
     """
     import bot.index as index_module
 
     names = {
         "load_knowledge": "load_knowledge",
+        "_previous_vectors": "reuse",
         "_embed": "embed",
         "_make_dense": "faiss",
         "vocabulary": "vocabulary",

@@ -5,14 +5,13 @@ Per size (see synthetic.py for how the knowledge is made):
 2. build with `index.kind: flat` (embeds everything: the build time a new deployment pays), with a
    phase breakdown (YAML + schema, encoder, FAISS, rest = BM25, hashing, writing);
 3. copy the flat index folder and build it again with `index.kind: hnsw`: all vectors are reused
-   (0 embedded), only FAISS/BM25 are rebuilt – the HNSW build time is that rebuild;
+   (0 embedded; they are read back from the copied `dense.faiss`), only FAISS/BM25 are rebuilt – the
+   HNSW build time is that rebuild;
 4. for flat and for hnsw, a fresh subprocess loads the engine (`Engine.load`, no rebuild), records the
    resident memory (VmRSS) after load, asks the 200 queries once to warm up and once timed (p50/p95/p99
    of `Engine.ask`), and writes the top-10 entry ids of `Engine.retrieve` and the top-10 vector rows of
-   the bare FAISS search per query;
-5. a what-if pass in the same process: Engine.overview() and the event-series lookup precomputed
-   (the proposed fix for the per-question scans of all entries), same queries timed again;
-6. HNSW against exact: mean overlap of the top-10 (hybrid retrieval and bare dense search) and top-1
+   the bare FAISS search per query; then a cProfile of one more pass over the queries;
+5. HNSW against exact: mean overlap of the top-10 (hybrid retrieval and bare dense search) and top-1
    agreement; plus how often the entry a query was generated from is first / in the top 10.
 
     python benchmarks/scale.py [--quick] [--sizes 1000,10000] [--json OUT]
@@ -84,7 +83,6 @@ def worker(kind: str, knowledge: Path, index: Path, queries_path: Path, out: Pat
         _, rows = engine.index.dense.search(engine.encoder.encode([q["question"]]), 10)
         dense10.append([int(r) for r in rows[0]])
     after_queries = rss_mb()
-    what_if = _what_if_cached(engine, queries)
     profiler = cProfile.Profile()
     profiler.enable()
     for q in queries:
@@ -123,54 +121,12 @@ def worker(kind: str, knowledge: Path, index: Path, queries_path: Path, out: Pat
                 **percentiles(retrieve_seconds, "retrieve_"),
                 "ask_p50_by_kind_ms": {k: round(1000 * statistics.median(v), 2) for k, v in by_kind.items()},
                 "answered": found,
-                "what_if_cached": what_if,
                 "top10": top10,
                 "dense10": dense10,
                 "profile": profile,
             }
         )
     )
-
-
-def _what_if_cached(engine, queries: list[dict]) -> dict:
-    """The same queries with the two per-question scans of all entries replaced by precomputed values.
-
-    Engine.overview() (called for every abstention) and Engine._named_series() (every "next …" and
-    numbered-event question) walk all entries per question; a cache built once per loaded index is the
-    proposed fix. Patched on this engine instance only, after the real timings were taken.
-    """
-    from bot.knowledge import Event
-    from bot.text import tokens
-
-    overview = engine.overview()
-    vocabulary = engine.index.vocabulary
-    series_terms = {
-        name: set(tokens(name, vocabulary))
-        for name in {e.series for e in engine.index.entries if isinstance(e, Event) and e.series}
-    }
-
-    def named_series(question: str) -> str | None:
-        q = set(tokens(question, vocabulary))
-        scored = [(len(t), name) for name, t in series_terms.items() if t and t <= q]
-        return max(scored)[1] if scored else None
-
-    engine.overview = lambda: overview
-    if hasattr(engine, "_named_series"):
-        engine._named_series = named_series
-    seconds, by_kind = [], {}
-    for q in queries:
-        started = time.perf_counter()
-        engine.ask(q["question"], today=TODAY)
-        elapsed = time.perf_counter() - started
-        seconds.append(elapsed)
-        by_kind.setdefault(q["kind"], []).append(elapsed)
-    del engine.overview
-    if "_named_series" in vars(engine):
-        del engine._named_series
-    return {
-        **percentiles(seconds, "ask_"),
-        "ask_p50_by_kind_ms": {k: round(1000 * statistics.median(v), 2) for k, v in by_kind.items()},
-    }
 
 
 def _run_worker(kind: str, knowledge: Path, index: Path, queries: Path, out: Path) -> dict:
@@ -304,7 +260,8 @@ def describe_size(s: dict) -> None:
         f"YAML+Schema {fb['phases']['load_knowledge']:.1f} s), Index {fb['index_bytes'] / 1e6:.1f} MB"
     )
     say(
-        f"  Bau hnsw {hb['seconds']:.1f} s (Vektoren übernommen: {hb['reused']:,}; FAISS {hb['phases']['faiss']:.1f} s), "
+        f"  Bau hnsw {hb['seconds']:.1f} s (Einträge mit übernommenen Vektoren: {hb['reused']:,} in {hb['phases']['reuse']:.1f} s; "
+        f"YAML+Schema {hb['phases']['load_knowledge']:.1f} s; FAISS {hb['phases']['faiss']:.1f} s), "
         f"Index {hb['index_bytes'] / 1e6:.1f} MB"
     )
     for kind in ("flat", "hnsw"):
@@ -315,11 +272,6 @@ def describe_size(s: dict) -> None:
             f"RSS nach Laden {k['rss_after_load_mb']:.0f} MB, nach Fragen {k['rss_after_queries_mb']:.0f} MB"
         )
         say(f"         p50 je Fragetyp: {k['ask_p50_by_kind_ms']}")
-        w = k["what_if_cached"]
-        say(
-            f"         was wäre wenn (overview/Serien vorberechnet): p50 {w['ask_p50_ms']:.1f} ms · "
-            f"p99 {w['ask_p99_ms']:.1f} ms; je Fragetyp {w['ask_p50_by_kind_ms']}"
-        )
     say(
         f"  HNSW vs exakt: Top-10-Überlappung hybrid {r['hybrid_top10_overlap']:.3f}, Top-1 gleich {r['hybrid_top1_agreement']:.3f}; "
         f"dichte Suche recall@10 {r['dense_recall_at_10']:.3f}, Top-1 {r['dense_top1_agreement']:.3f}"

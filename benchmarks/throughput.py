@@ -11,9 +11,9 @@ Scenarios (100 simulated users = 100 private chats, questions cycled from the de
   server (p50/p95/p99; in a burst this is mostly waiting in the queue);
 - paced: 30 updates per second (Telegram's own per-bot limit) for 10 s: latency without a backlog;
 - throttled: the burst again with the shipped send throttle `telegram.max_messages_per_second: 30`
-  (the other scenarios switch it off to measure the bot itself);
-- what-if: the burst with the two changes the profile suggests (see docs/benchmarks.md): `sniffio`
-  importable (a stub module when it is not installed) and a connection pool of 4 instead of PTB's 256.
+  (the other scenarios switch it off to measure the bot itself).
+The application is exactly the shipped `build_application` (its connection pool of 8, `sniffio` as a
+dependency); only the config is adapted (fake server URL, rate limit lifted, throttle per scenario).
 Replies in one chat are strictly ordered (ChatOrderedUpdateProcessor), so the k-th sendMessage to a
 chat answers the k-th question of that chat; every answer is checked to be a single message.
 
@@ -23,12 +23,10 @@ chat answers the k-th question of that chat; every answer is checked to be a sin
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import resource
-import sys
 import time
-import types
-from contextlib import contextmanager
 
 from common import (
     TODAY,
@@ -49,47 +47,12 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-@contextmanager
-def what_if_sniffio():
-    """Pretend `sniffio` is installed: httpcore then stops retrying a failing `import sniffio` per request."""
-    try:
-        import sniffio  # noqa: F401
-
-        yield False  # installed: nothing to pretend
-        return
-    except ImportError:
-        pass
-    stub = types.ModuleType("sniffio")
-    stub.current_async_library = lambda: "asyncio"
-    sys.modules["sniffio"] = stub
-    try:
-        yield True
-    finally:
-        sys.modules.pop("sniffio", None)
-
-
-async def scenario(
-    engine, config, data_dir, questions, users, per_user, rate=None, pool: int | None = None, **telegram
-) -> dict:
-    from telegram.request import HTTPXRequest
-
+async def scenario(engine, config, data_dir, questions, users, per_user, rate=None, **telegram) -> dict:
     from bot.telegram_bot import build_application
 
     with FakeBotAPI() as api:
         cfg = config_for(config, api, data_dir, rate_limit_messages=10_000, request_timeout=10, **telegram)
         app = build_application(cfg, engine, TOKEN)
-        if pool:  # what-if: ApplicationBuilder().connection_pool_size(pool) instead of PTB's 256
-            t = cfg.telegram.request_timeout
-            app.bot._request = (
-                app.bot._request[0],
-                HTTPXRequest(
-                    connection_pool_size=pool,
-                    read_timeout=t,
-                    write_timeout=t,
-                    connect_timeout=t,
-                    pool_timeout=t,
-                ),
-            )
         async with running(app):
             warm = 900_000  # one warm-up chat: first-call costs (HTTP pool, SQLite, caches) not counted
             for q in questions[:5]:
@@ -164,20 +127,6 @@ async def main_async(engine, config, root, quick: bool) -> dict:
     out["throttled"] = await scenario(
         engine, config, root / "d3", questions, throttled_users, 2 if quick else 3, max_messages_per_second=30
     )
-    say("[throughput] Was-wäre-wenn: sniffio installiert und Verbindungspool 4 …")
-    with what_if_sniffio() as stubbed:
-        out["what_if"] = await scenario(
-            engine,
-            config,
-            root / "d4",
-            questions,
-            list(range(40_000, 40_100)),
-            10,
-            pool=4,
-            max_messages_per_second=0,
-        )
-    out["what_if"]["sniffio_stubbed"] = stubbed
-    out["what_if"]["connection_pool_size"] = 4
     return out
 
 
@@ -190,6 +139,7 @@ def run(quick: bool) -> dict:
         engine = Engine.load(config, knowledge_dir=knowledge, index_dir=root / "index")
         result = asyncio.run(main_async(engine, config, root, quick))
     result["cores"] = os.cpu_count()
+    result["sniffio_installed"] = importlib.util.find_spec("sniffio") is not None
     result["encoder"] = engine.encoder.name
     return result
 
@@ -199,7 +149,6 @@ def describe(r: dict) -> None:
         "burst": "Burst, ohne Drossel",
         "paced": "gleichmäßig 30/s, ohne Drossel",
         "throttled": "Burst, Drossel 30/s (ausgeliefert)",
-        "what_if": "Burst, Was-wäre-wenn: sniffio + Pool 4",
     }
     say("\nBot-Durchsatz (PTB-Application + Engine im Prozess, Fake-Bot-API auf 127.0.0.1)")
     for key, label in names.items():

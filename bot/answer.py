@@ -414,12 +414,13 @@ class Engine:
         if not result.hits:
             return False
         s = self.config.search
-        if self.confidence(result) < s.min_confidence:
+        confidence = self.confidence(result)
+        if confidence < s.min_confidence:
             return False
         if s.margin and len(result.hits) > 1:
             # Rasa-style ambiguity: just above the threshold, the best hit must also clearly beat the runner-up.
             gap = result.hits[0].score - result.hits[1].score
-            if gap < s.margin and self.confidence(result) < s.min_confidence + s.margin:
+            if gap < s.margin and confidence < s.min_confidence + s.margin:
                 return False
         return True
 

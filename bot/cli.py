@@ -181,7 +181,10 @@ def chat(
 
 @app.command("eval")
 def evaluate_cmd(
-    file: Annotated[Path, typer.Argument(help="Fragensatz (YAML).")] = DEFAULT_EVAL,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Fragensätze (YAML); mehrere werden nebeneinander berichtet. Standard: Entwicklungsfragen."),
+    ] = None,
     xquad: Annotated[
         Path | None, typer.Option("--xquad", help="XQuAD-JSON: Retrieval-Recall messen.")
     ] = None,
@@ -193,7 +196,7 @@ def evaluate_cmd(
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Antwortqualität messen (Entwicklungsfragen) oder Retrieval auf XQuAD (--xquad)."""
+    """Antwortqualität messen (Fragensätze, z. B. Entwicklungs- und Held-out-Fragen) oder Retrieval auf XQuAD (--xquad)."""
     from bot.evaluation import evaluate, load_cases, retrieval_metrics, xquad_knowledge
 
     config = _config(config_path)
@@ -205,29 +208,50 @@ def evaluate_cmd(
             metrics = retrieval_metrics(engine, pairs)
         typer.echo(json.dumps(metrics) if as_json else "\n".join(f"{k}: {v:.3f}" for k, v in metrics.items()))
         return
-    if not file.exists():
-        raise _fail(f"Fragensatz {file} nicht gefunden.", 2)
+    files = files or [DEFAULT_EVAL]
+    for file in files:
+        if not file.exists():
+            raise _fail(f"Fragensatz {file} nicht gefunden.", 2)
     engine = _engine(config, knowledge, index)
-    report = evaluate(engine, load_cases(file))
-    for r in report.results:
-        mark = "PASS" if r.passed else "FAIL"
-        if not as_json:
-            typer.echo(f"{mark} {r.case.id} [{r.case.kind}]")
+    summaries: dict[str, dict[str, float]] = {}
+    for file in files:
+        report = evaluate(engine, load_cases(file))
+        summaries[file.name] = report.summary()
+        if as_json:
+            continue
+        typer.echo(f"== {file}")
+        for r in report.results:
+            typer.echo(f"{'PASS' if r.passed else 'FAIL'} {r.case.id} [{r.case.kind}]")
             if verbose and not r.passed:
                 typer.echo("    " + r.answer.plain().replace("\n", "\n    "))
-    summary = report.summary()
     if as_json:
-        typer.echo(json.dumps(summary))
+        typer.echo(json.dumps(summaries if len(files) > 1 else summaries[files[0].name]))
         return
-    typer.echo(
-        f"\nIn-scope-Genauigkeit: {summary['answer_accuracy']:.3f} ({len(report.in_scope)} Fälle)\n"
-        f"Enthaltung (out of scope): {summary['abstention_accuracy']:.3f} ({len(report.out_of_scope)} Fälle)\n"
-        f"Near misses abgelehnt: {summary['near_miss_declined']:.3f} ({len(report.near_misses)} Fälle)\n"
-        f"Median Antwortlänge: {summary['median_answer_chars']:.0f} Zeichen\n"
-        f"hit@1 / hit@3 der Quellen: {summary['hit_at_1']:.3f} / {summary['hit_at_3']:.3f} "
-        f"({summary['ranked_cases']} Fälle mit bekannter Quelle)\n"
-        f"Mittlere Latenz: {summary['mean_latency_ms']:.1f} ms"
-    )
+    typer.echo("\n" + format_summaries(summaries))
+
+
+def format_summaries(summaries: dict[str, dict[str, float]]) -> str:
+    """One column per question set, so dev and held-out figures stand side by side."""
+    rows = [
+        ("In-scope-Genauigkeit", "answer_accuracy", "{:.3f}", "in_scope_cases"),
+        ("Enthaltung (out of scope)", "abstention_accuracy", "{:.3f}", "out_of_scope_cases"),
+        ("Near misses abgelehnt/teilweise", "near_miss_declined", "{:.3f}", "near_miss_cases"),
+        ("Median Antwortlänge (Zeichen)", "median_answer_chars", "{:.0f}", None),
+        ("Längste Antwort (Zeichen)", "max_answer_chars", "{:.0f}", None),
+        ("hit@1 der Quellen", "hit_at_1", "{:.3f}", "ranked_cases"),
+        ("Mittlere Latenz (ms)", "mean_latency_ms", "{:.1f}", None),
+    ]
+    names = list(summaries)
+    width = max(12, *(len(n) for n in names))
+    lines = ["".ljust(34) + "".join(n.ljust(width + 2) for n in names)]
+    for label, key, fmt, count in rows:
+        cells = []
+        for name in names:
+            s = summaries[name]
+            cell = fmt.format(s[key]) + (f" ({s[count]:.0f})" if count else "")
+            cells.append(cell.ljust(width + 2))
+        lines.append(label.ljust(34) + "".join(cells))
+    return "\n".join(lines)
 
 
 @app.command()

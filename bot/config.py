@@ -46,6 +46,9 @@ class SearchSettings(Section):
     dense_weight: float = Field(0.7, ge=0, le=1)
     bm25_weight: float = Field(0.3, ge=0, le=1)
     candidates: int = Field(30, ge=1)
+    pool: int = Field(
+        100, ge=1, description="HNSW only: BM25's best entries that always join the approximate dense ones."
+    )
     overlap_rank_weight: float = Field(
         0.0, ge=0, description="Re-rank bonus for query terms in the shown text."
     )
@@ -62,11 +65,20 @@ class SearchSettings(Section):
 
 class AnswerSettings(Section):
     max_chars: int = Field(
-        320, ge=80, description="Longer passages are cut to the sentences the question asks about."
+        320, ge=80, description="Longer passages show only the whole sentences the question asks about."
     )
     max_list: int = Field(3, ge=1)
     more_min_similarity: float = Field(
         0.45, description="Further results and contact lists show hits from this cosine similarity on."
+    )
+    preference_weight: float = Field(
+        0.08, ge=0, description="Re-rank bonus for entries of the kind the question asks for (a preference, not a route)."
+    )
+    sibling_gap: float = Field(
+        0.06, ge=0, description="Siblings from one source closer than this in score are shown together."
+    )
+    sentence_lexical_weight: float = Field(
+        0.5, ge=0, description="Weight of the question's terms against the cosine when choosing sentences."
     )
 
 

@@ -1,8 +1,11 @@
-"""Build and load the hybrid index (FAISS vectors + BM25) in `index/`.
+"""Build and load the hybrid index (FAISS vectors + BM25 + per-sentence vectors) in `index/`.
 
 Builds are incremental (entries whose content and encoder did not change keep their vectors) and
 atomic: each build is written to its own folder and only then published by replacing the one-line
 file `CURRENT`, so a crash or invalid knowledge never leaves a broken index behind.
+
+Per-sentence vectors of each entry's text (`sentences.npy`, float16) live outside FAISS: they serve the
+answer's sentence selection and must not change which entry ranks first.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from pydantic import Field, TypeAdapter
 from bot.config import Config, IndexSettings
 from bot.embedding import Encoder
 from bot.knowledge import AnyEntry, Knowledge, knowledge_files, load_knowledge
-from bot.text import sentences, tokens, vocabulary
+from bot.text import TOKENIZER_VERSION, sentences, tokens, vocabulary
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-FORMAT = 3
+FORMAT = 4  # 4: per-sentence vectors (sentences.npy, sentence_rows.npy)
 CURRENT = "CURRENT"
 BUILDS = "builds"
 _ENTRIES = TypeAdapter(list[Annotated[AnyEntry, Field(discriminator="type")]])
@@ -63,11 +66,17 @@ class Manifest:
     built_at: str
     vectors: int
     settings: dict[str, Any] = field(default_factory=dict)
+    sentences: int = 0
 
 
-@dataclass
+@dataclass(eq=False)
 class Index:
-    """A loaded build: everything search needs, immutable once loaded."""
+    """A loaded build: everything search needs, immutable once loaded.
+
+    `vectors` is a read-only view of FAISS's own storage (no second copy in memory), so search can
+    score any entry by its true cosine: entry p owns rows `entry_rows[p]:entry_rows[p + 1]`. Its
+    sentences own rows `sentence_rows[p]:sentence_rows[p + 1]` of the memory-mapped `sentence_vectors`.
+    """
 
     path: Path
     manifest: Manifest
@@ -76,6 +85,11 @@ class Index:
     dense: faiss.Index
     bm25: bm25s.BM25
     vocabulary: frozenset[str]
+    vectors: np.ndarray
+    entry_rows: np.ndarray
+    sentence_vectors: np.ndarray
+    sentence_rows: np.ndarray
+    shown_terms: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -87,6 +101,7 @@ class BuildReport:
     removed: int
     seconds: float
     skipped: bool = False
+    texts_embedded: int = 0  # encoder inputs (passages, windows, questions, sentences; duplicates once)
 
 
 # --------------------------------------------------------------------------- what gets indexed
@@ -118,7 +133,8 @@ def dense_texts(entry: AnyEntry) -> list[str]:
 
 
 def entry_hash(entry: AnyEntry, encoder_name: str) -> str:
-    payload = json.dumps([encoder_name, dense_texts(entry)], ensure_ascii=False)
+    """Covers every embedded text, sentence vectors included: equal hash, reusable vectors."""
+    payload = json.dumps([encoder_name, dense_texts(entry), sentences(entry.text)], ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
@@ -133,7 +149,8 @@ def knowledge_digest(folder: Path) -> str:
 
 
 def _settings_key(settings: IndexSettings) -> dict[str, Any]:
-    return settings.model_dump()
+    """What else a build depends on: index settings and the tokenizer BM25 was built with."""
+    return {**settings.model_dump(), "tokenizer": TOKENIZER_VERSION}
 
 
 # --------------------------------------------------------------------------- files
@@ -192,6 +209,10 @@ def _clean_old(index_dir: Path, keep: set[str]) -> None:
 # --------------------------------------------------------------------------- build
 
 
+def _stack(blocks: list[np.ndarray], dim: int, dtype: type) -> np.ndarray:
+    return np.vstack(blocks).astype(dtype, copy=False) if blocks else np.zeros((0, dim), dtype)
+
+
 def _make_dense(vectors: np.ndarray, settings: IndexSettings) -> faiss.Index:
     dim = vectors.shape[1]
     if settings.kind == "hnsw":
@@ -205,8 +226,39 @@ def _make_dense(vectors: np.ndarray, settings: IndexSettings) -> faiss.Index:
     return index
 
 
-def _previous_vectors(index_dir: Path, encoder: Encoder) -> tuple[dict[str, np.ndarray], Manifest | None]:
-    """Vectors of the last build by entry hash, so unchanged entries are not embedded again."""
+class _Keeper:
+    """Makes a numpy view of FAISS memory hold the FAISS index, so the view never outlives its buffer."""
+
+    def __init__(self, owner: faiss.Index, view: np.ndarray):
+        self.owner = owner
+        self.__array_interface__ = view.__array_interface__
+
+
+def stored_vectors(dense: faiss.Index) -> np.ndarray:
+    """The vectors FAISS holds, as a read-only view of its own buffer when it has one (flat, HNSW).
+
+    A view instead of `reconstruct_n`: a second copy would cost 2 KB per vector (400 MB at 100k entries).
+    """
+    flat = faiss.downcast_index(dense.storage) if isinstance(dense, faiss.IndexHNSW) else dense
+    if not isinstance(flat, faiss.IndexFlat):
+        return dense.reconstruct_n(0, dense.ntotal)
+    if flat.ntotal == 0:
+        return np.zeros((0, flat.d), dtype=np.float32)
+    raw = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+    view = np.asarray(_Keeper(dense, raw))
+    view.flags.writeable = False
+    return view
+
+
+def _rows(owner: np.ndarray, entries: int) -> np.ndarray:
+    """Start/stop offsets per entry; rows of one entry are contiguous because builds append entry by entry."""
+    return np.searchsorted(owner, np.arange(entries + 1)).astype(np.int64)
+
+
+def _previous_vectors(
+    index_dir: Path, encoder: Encoder
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], Manifest | None]:
+    """Vectors and sentence vectors of the last build by entry hash, so unchanged entries are not embedded again."""
     build = current_build(index_dir)
     if build is None:
         return {}, None
@@ -214,16 +266,20 @@ def _previous_vectors(index_dir: Path, encoder: Encoder) -> tuple[dict[str, np.n
         manifest = read_manifest(build)
         if manifest.encoder != encoder.name or manifest.dim != encoder.dim or manifest.format != FORMAT:
             return {}, manifest
-        dense = faiss.read_index(str(build / "dense.faiss"))
-        vectors = dense.reconstruct_n(0, dense.ntotal)
-        owner = np.load(build / "vector_entry.npy")
+        vectors = stored_vectors(faiss.read_index(str(build / "dense.faiss")))
+        bounds = _rows(np.load(build / "vector_entry.npy"), len(manifest.entries))
+        sentence_vectors = np.load(build / "sentences.npy")
+        sentence_bounds = np.load(build / "sentence_rows.npy")
         ids = list(manifest.entries)
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError):
+        return {
+            manifest.entries[entry_id]: (
+                vectors[bounds[i] : bounds[i + 1]],
+                sentence_vectors[sentence_bounds[i] : sentence_bounds[i + 1]],
+            )
+            for i, entry_id in enumerate(ids)
+        }, manifest
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, IndexError):
         return {}, None
-    bounds = np.searchsorted(owner, np.arange(len(ids) + 1))  # rows of one entry are contiguous
-    return {
-        manifest.entries[entry_id]: vectors[bounds[i] : bounds[i + 1]] for i, entry_id in enumerate(ids)
-    }, manifest
 
 
 def _embed(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
@@ -266,6 +322,7 @@ def build_index(
         if (
             not force
             and old_manifest is not None
+            and old_manifest.format == FORMAT
             and old_manifest.knowledge_digest == digest
             and old_manifest.encoder == encoder.name
             and old_manifest.settings == settings
@@ -275,25 +332,24 @@ def build_index(
             )
 
         hashes = {e.id: entry_hash(e, encoder.name) for e in kb.entries}
-        todo = [e for e in kb.entries if hashes[e.id] not in previous]
-        new_texts = [t for e in todo for t in dense_texts(e)]
-        new_vectors = _embed(encoder, new_texts, config.embedding.batch_size, progress)
-        fresh: dict[str, np.ndarray] = {}
-        offset = 0
-        for entry in todo:
-            n = len(dense_texts(entry))
-            fresh[hashes[entry.id]] = new_vectors[offset : offset + n]
-            offset += n
+        todo = list({hashes[e.id]: e for e in kb.entries if hashes[e.id] not in previous}.values())
+        per_entry = [(dense_texts(e), sentences(e.text)) for e in todo]
+        unique = list(dict.fromkeys(t for texts, said in per_entry for t in (*texts, *said)))
+        embedded = _embed(encoder, unique, config.embedding.batch_size, progress)
+        row_of = {text: row for row, text in enumerate(unique)}
+        fresh = {
+            hashes[entry.id]: (
+                embedded[[row_of[t] for t in texts]].reshape(len(texts), encoder.dim),
+                embedded[[row_of[t] for t in said]].reshape(len(said), encoder.dim).astype(np.float16),
+            )
+            for entry, (texts, said) in zip(todo, per_entry, strict=True)
+        }
 
-        parts, owners = [], []
-        for position, entry in enumerate(kb.entries):
-            block = fresh.get(hashes[entry.id])
-            if block is None:
-                block = previous[hashes[entry.id]]
-            parts.append(block)
-            owners.append(np.full(len(block), position, dtype=np.int32))
-        vectors = np.vstack(parts).astype(np.float32) if parts else np.zeros((0, encoder.dim), np.float32)
-        owner = np.concatenate(owners) if owners else np.zeros(0, np.int32)
+        blocks = [fresh[h] if h in fresh else previous[h] for h in (hashes[e.id] for e in kb.entries)]
+        vectors = _stack([b[0] for b in blocks], encoder.dim, np.float32)
+        sentence_vectors = _stack([b[1] for b in blocks], encoder.dim, np.float16)
+        owner = np.repeat(np.arange(len(blocks), dtype=np.int32), [len(b[0]) for b in blocks])
+        sentence_rows = np.concatenate([[0], np.cumsum([len(b[1]) for b in blocks], dtype=np.int64)])
 
         documents = [lexical_document(e) for e in kb.entries]
         vocab = vocabulary(documents)
@@ -308,6 +364,8 @@ def build_index(
         tmp = builds / f".tmp-{name}"
         tmp.mkdir()
         np.save(tmp / "vector_entry.npy", owner)
+        np.save(tmp / "sentences.npy", sentence_vectors)
+        np.save(tmp / "sentence_rows.npy", sentence_rows)
         faiss.write_index(_make_dense(vectors, config.index), str(tmp / "dense.faiss"))
         bm25.save(str(tmp / "bm25"), show_progress=False)
         (tmp / "vocabulary.json").write_text(json.dumps(sorted(vocab), ensure_ascii=False))
@@ -324,6 +382,7 @@ def build_index(
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             vectors=len(vectors),
             settings=settings,
+            sentences=len(sentence_vectors),
         )
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=1, ensure_ascii=False))
         for path in tmp.rglob("*"):
@@ -337,13 +396,15 @@ def build_index(
         _publish(index_dir, final)
         _clean_old(index_dir, {final.name} | ({old.name} if old else set()))
         removed = len(set(old_manifest.entries) - set(hashes)) if old_manifest else 0
+        reused = sum(hashes[e.id] in previous for e in kb.entries)
         return BuildReport(
             final,
             len(kb.entries),
-            embedded=len(todo),
-            reused=len(kb.entries) - len(todo),
+            embedded=len(kb.entries) - reused,
+            reused=reused,
             removed=removed,
             seconds=time.perf_counter() - started,
+            texts_embedded=len(unique),
         )
 
 
@@ -357,14 +418,26 @@ def load_index(index_dir: Path, threads: int = 1) -> Index:
     faiss.omp_set_num_threads(threads)
     manifest = read_manifest(build)
     entries = _ENTRIES.validate_json((build / "entries.json").read_bytes())
+    dense = faiss.read_index(str(build / "dense.faiss"))
+    vector_entry = np.load(build / "vector_entry.npy")
+    if (build / "sentence_rows.npy").exists():
+        sentence_vectors = np.load(build / "sentences.npy", mmap_mode="r")
+        sentence_rows = np.load(build / "sentence_rows.npy")
+    else:  # a build of an older format: serves until `stale_reason` has it rebuilt, without sentences
+        sentence_vectors = np.zeros((0, manifest.dim), np.float16)
+        sentence_rows = np.zeros(len(entries) + 1, np.int64)
     return Index(
         path=build,
         manifest=manifest,
         entries=entries,
-        vector_entry=np.load(build / "vector_entry.npy"),
-        dense=faiss.read_index(str(build / "dense.faiss")),
+        vector_entry=vector_entry,
+        dense=dense,
         bm25=bm25s.BM25.load(str(build / "bm25"), show_progress=False),
         vocabulary=frozenset(json.loads((build / "vocabulary.json").read_text())),
+        vectors=stored_vectors(dense),
+        entry_rows=_rows(vector_entry, len(entries)),
+        sentence_vectors=sentence_vectors,
+        sentence_rows=sentence_rows,
     )
 
 
@@ -376,6 +449,8 @@ def stale_reason(
         return "Indexformat veraltet"
     if manifest.encoder != encoder_name:
         return f"Encoder geändert ({manifest.encoder} → {encoder_name})"
+    if manifest.settings.get("tokenizer") != TOKENIZER_VERSION:
+        return "Tokenizer geändert"
     if manifest.settings != _settings_key(config.index):
         return "Index-Einstellungen geändert"
     if manifest.knowledge_digest != knowledge_digest(knowledge_dir or config.knowledge_dir):

@@ -568,8 +568,13 @@ def _validate(raw: Any, shown: str, problems: list[Problem]) -> AnyEntry | None:
         return None
 
 
+SYNONYM_FILE = "synonyme.yaml"  # groups of equivalent terms (bot/synonyms.py), not entries
+
+
 def knowledge_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+    """Entry files below `folder`; the synonym list beside them is checked separately."""
+    skip = folder / SYNONYM_FILE
+    return sorted(p for p in folder.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file() and p != skip)
 
 
 def load_knowledge(folder: Path, today: date | None = None, max_age_days: int | None = None) -> Knowledge:
@@ -608,6 +613,9 @@ def load_knowledge(folder: Path, today: date | None = None, max_age_days: int | 
                 continue
             kb.locations[entry.id] = (shown, line)
             kb.entries.append(entry)
+    from bot.synonyms import load_synonyms  # here: bot.synonyms imports this module
+
+    kb.problems += load_synonyms(folder)[1]
     _check_references(kb)
     _check_titles(kb)
     if today and max_age_days:

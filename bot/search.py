@@ -1,7 +1,12 @@
 """Hybrid retrieval: dense cosine (max over an entry's vectors) fused with max-normalised BM25.
 
+Every candidate is fused with its true cosine, wherever it was found: as knowledge grows, the nearest
+vectors of a question are mostly other entries' example questions, and a paragraph found only by BM25
+must not compete with a dense score of 0. With the exact (flat) index every entry is a candidate; with
+HNSW the candidates are the approximate dense neighbours plus BM25's best `search.pool` entries.
+
 The fused score ranks; it is not a confidence. Whether to answer at all is decided from absolute
-signals (best cosine, how many query terms the knowledge knows), see `confidence`.
+signals (best cosine, how many query terms the knowledge knows), see the engine's confidence.
 """
 
 from __future__ import annotations
@@ -9,13 +14,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import faiss
 import numpy as np
 
 from bot.config import SearchSettings
 from bot.embedding import Encoder
 from bot.index import Index
 from bot.knowledge import AnyEntry
-from bot.text import decompound, tokens
+from bot.text import decompound, sentences, tokens
 
 
 @dataclass(frozen=True)
@@ -45,20 +51,67 @@ def query_terms(query: str, index: Index) -> list[str]:
     return stems + [p for t in stems if t not in vocab for p in decompound(t, index.vocabulary)]
 
 
-def _dense_scores(index: Index, query_vector: np.ndarray, want: int) -> dict[int, float]:
+def _flat(query_vector: np.ndarray) -> np.ndarray:
+    return np.asarray(query_vector, dtype=np.float32).reshape(-1)
+
+
+def cosines(index: Index, query_vector: np.ndarray, positions: np.ndarray | None = None) -> np.ndarray:
+    """True cosine of entries (the best of each entry's vectors); of all entries when `positions` is None."""
+    q = _flat(query_vector)
+    rows = index.entry_rows
+    if positions is None:
+        if not len(index.vectors):
+            return np.zeros(len(index.entries), dtype=np.float32)
+        return np.maximum.reduceat(index.vectors @ q, rows[:-1])
+    positions = np.asarray(positions, dtype=np.int64)
+    if not len(positions):
+        return np.zeros(0, dtype=np.float32)
+    starts, lengths = rows[positions], rows[positions + 1] - rows[positions]
+    firsts = np.cumsum(lengths) - lengths  # where each entry's rows begin in the gathered block
+    gathered = np.arange(int(lengths.sum())) - np.repeat(firsts - starts, lengths)
+    return np.maximum.reduceat(index.vectors[gathered] @ q, firsts)
+
+
+def entry_cosine(index: Index, position: int, query_vector: np.ndarray) -> float:
+    """True cosine of one entry: the best of its vectors (passage, sentence groups, example questions)."""
+    start, stop = index.entry_rows[position], index.entry_rows[position + 1]
+    return float((index.vectors[start:stop] @ _flat(query_vector)).max()) if stop > start else 0.0
+
+
+def sentence_scores(index: Index, position: int, query_vector: np.ndarray) -> list[tuple[str, float]]:
+    """Each sentence of the entry's text (as `bot.text.sentences` splits it) with its cosine to the query.
+
+    Empty when the build has no sentence vectors for this entry (an index of an older format, or a
+    sentence splitter that changed since the build): the caller then chooses without cosines.
+    """
+    said = sentences(index.entries[position].text)
+    start, stop = int(index.sentence_rows[position]), int(index.sentence_rows[position + 1])
+    if stop - start != len(said):
+        return []
+    sims = np.asarray(index.sentence_vectors[start:stop], dtype=np.float32) @ _flat(query_vector)
+    return [(s, float(c)) for s, c in zip(said, sims, strict=True)]
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k highest scores, best first (ties: lower position first)."""
+    head = np.arange(len(scores)) if k >= len(scores) else np.sort(np.argpartition(-scores, k)[:k])
+    return head[np.argsort(-scores[head], kind="stable")]
+
+
+def _type_mask(index: Index, types: set[str] | None) -> np.ndarray | None:
+    if not types:
+        return None
+    return np.fromiter((e.type in types for e in index.entries), dtype=bool, count=len(index.entries))
+
+
+def _dense_neighbours(index: Index, query_vector: np.ndarray, pool: int) -> np.ndarray:
+    """Entries owning the approximate nearest vectors (HNSW); their scores are recomputed exactly."""
     total = index.dense.ntotal
     if total == 0:
-        return {}
-    k = min(total, max(want * 8, 64))
-    sims, rows = index.dense.search(query_vector, k)
-    best: dict[int, float] = {}
-    for sim, row in zip(sims[0], rows[0], strict=True):
-        if row < 0:
-            continue
-        position = int(index.vector_entry[row])
-        if sim > best.get(position, -1.0):
-            best[position] = float(sim)
-    return best
+        return np.zeros(0, dtype=np.int64)
+    _, rows = index.dense.search(_flat(query_vector).reshape(1, -1), min(total, max(4 * pool, 64)))
+    found = rows[0][rows[0] >= 0]
+    return np.unique(index.vector_entry[found]).astype(np.int64)
 
 
 def search(
@@ -70,52 +123,77 @@ def search(
     types: set[str] | None = None,
     limit: int | None = None,
     query_vector: np.ndarray | None = None,
+    terms: list[str] | None = None,
 ) -> Result:
-    """Rank entries for `query`; `types` restricts to entry types (e.g. {"event"})."""
+    """Rank entries for `query`; `types` restricts to entry types (e.g. {"event"}).
+
+    `terms` replaces the query's own stems (`query_terms`) as its lexical terms, e.g. expanded with synonyms.
+    """
     want = limit or settings.candidates
+    pool = max(want, settings.pool)
+    n = len(index.entries)
     vocab = index.bm25.vocab_dict
-    terms = query_terms(query, index)
+    terms = query_terms(query, index) if terms is None else list(terms)
     known = [t for t in terms if t in vocab]
     if query_vector is None:
         query_vector = encoder.encode([query])
-    dense = _dense_scores(index, query_vector, want)
-    lexical = index.bm25.get_scores(known) if known else np.zeros(len(index.entries), dtype=np.float32)
-    top_lexical = float(lexical.max()) if len(lexical) else 0.0
-    lexical_top: list[int] = []
-    if top_lexical > 0:
-        head = np.argpartition(-lexical, min(want, len(lexical) - 1))[:want]
-        lexical_top = [int(i) for i in head[np.argsort(-lexical[head])] if lexical[i] > 0]
+    lexical = (
+        np.asarray(index.bm25.get_scores(known), dtype=np.float32) if known and n else np.zeros(n, np.float32)
+    )
+    top_lexical = float(lexical.max()) if n else 0.0
+    lexical_norm = lexical / top_lexical if top_lexical > 0 else lexical
+    mask = _type_mask(index, types)
+
+    if isinstance(index.dense, faiss.IndexFlat):
+        candidates = np.arange(n) if mask is None else np.flatnonzero(mask)
+        dense = cosines(index, query_vector)[candidates]
+    else:
+        lexical_pool = _top(lexical, pool)
+        found = np.union1d(
+            _dense_neighbours(index, query_vector, pool), lexical_pool[lexical[lexical_pool] > 0]
+        )
+        candidates = found if mask is None else found[mask[found]]
+        dense = cosines(index, query_vector, candidates)
+    lexical_candidates = lexical[candidates]
+
     if settings.fusion == "rrf":
-        dense_rank = {p: r for r, p in enumerate(sorted(dense, key=dense.__getitem__, reverse=True), 1)}
-        lexical_rank = {p: r for r, p in enumerate(lexical_top, 1)}
-    hits = []
-    for position in set(dense) | set(lexical_top):
-        entry = index.entries[position]
-        if types and entry.type not in types:
-            continue
-        lex = float(lexical[position]) if len(lexical) else 0.0
-        cos = dense.get(position, 0.0)
-        if settings.fusion == "rrf":
-            fused = settings.dense_weight / (settings.rrf_k + dense_rank.get(position, 10**6)) + (
-                settings.bm25_weight / (settings.rrf_k + lexical_rank.get(position, 10**6))
-            )
-        else:
-            fused = settings.dense_weight * cos + settings.bm25_weight * (
-                lex / top_lexical if top_lexical else 0.0
-            )
-        hits.append(Hit(entry=entry, score=fused, dense=cos, lexical=lex))
-    hits.sort(key=lambda h: h.score, reverse=True)
-    result = Result(query=query, hits=hits[:want], query_terms=terms, known_terms=known)
+        fused = settings.dense_weight * _rrf(dense, pool, settings.rrf_k) + settings.bm25_weight * _rrf(
+            lexical_candidates, pool, settings.rrf_k, positive=True
+        )
+    else:
+        fused = settings.dense_weight * dense + settings.bm25_weight * lexical_norm[candidates]
+    order = _top(fused, want)
+    hits = [
+        Hit(
+            entry=index.entries[int(candidates[i])],
+            score=float(fused[i]),
+            dense=float(dense[i]),
+            lexical=float(lexical_candidates[i]),
+        )
+        for i in order
+    ]
+    result = Result(query=query, hits=hits, query_terms=terms, known_terms=known)
     if settings.overlap_rank_weight and hits:
         head = min(settings.rerank_depth, want)
         weights = term_weights(result, index)
+        positions = [int(candidates[i]) for i in order[:head]]
         reranked = [
-            replace(h, score=h.score + settings.overlap_rank_weight * _overlap(weights, h, index))
-            for h in hits[:head]
+            replace(h, score=h.score + settings.overlap_rank_weight * _overlap(weights, p, index))
+            for h, p in zip(hits[:head], positions, strict=True)
         ]
         reranked.sort(key=lambda h: h.score, reverse=True)
-        result = replace(result, hits=reranked + hits[head:want])
+        result = replace(result, hits=reranked + hits[head:])
     return result
+
+
+def _rrf(scores: np.ndarray, pool: int, k: int, positive: bool = False) -> np.ndarray:
+    """Reciprocal rank of each candidate within its retriever's best `pool` (0 outside it)."""
+    out = np.zeros(len(scores), dtype=np.float64)
+    head = _top(scores, pool)
+    if positive:
+        head = head[scores[head] > 0]
+    out[head] = 1.0 / (k + np.arange(1, len(head) + 1))
+    return out
 
 
 def idf(index: Index, term: str) -> float:
@@ -134,14 +212,30 @@ def term_weights(result: Result, index: Index) -> dict[str, float]:
     return {t: idf(index, t) for t in result.query_terms}
 
 
-def _overlap(weights: dict[str, float], hit: Hit, index: Index) -> float:
+def shown_terms(index: Index, position: int) -> frozenset[str]:
+    """Stems of the text an entry shows (title and text), tokenised once per loaded index."""
+    found = index.shown_terms.get(position)
+    if found is None:
+        entry = index.entries[position]
+        found = index.shown_terms[position] = frozenset(
+            tokens(f"{entry.title} {entry.text}", index.vocabulary)
+        )
+    return found
+
+
+def _overlap(weights: dict[str, float], position: int, index: Index) -> float:
     total = sum(weights.values())
     if not total:
         return 0.0
-    own = set(tokens(f"{hit.entry.title} {hit.entry.text}", index.vocabulary))
+    own = shown_terms(index, position)
     return sum(w for t, w in weights.items() if t in own) / total
 
 
 def term_overlap(result: Result, hit: Hit, index: Index) -> float:
     """Idf-weighted share of the query's terms that occur in the hit's shown text (rare terms count most)."""
-    return _overlap(term_weights(result, index), hit, index)
+    weights = term_weights(result, index)
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    own = set(tokens(f"{hit.entry.title} {hit.entry.text}", index.vocabulary))
+    return sum(w for t, w in weights.items() if t in own) / total

@@ -103,7 +103,7 @@ def test_dev_set_targets(engine: Engine) -> None:
     failed = [r.case.id for r in report.results if not r.passed and r.case.kind != "near_miss"]
     assert summary["answer_accuracy"] >= 0.90, failed
     assert summary["abstention_accuracy"] >= 0.90, failed
-    assert summary["median_answer_chars"] <= 400
+    assert summary["median_answer_chars"] <= 450 and summary["max_answer_chars"] <= 900
 
 
 @needs_eval
@@ -312,9 +312,11 @@ def test_next_something_unknown_is_not_an_event_question(engine: Engine) -> None
     assert not engine.ask("Welche Förderprogramme gibt es in Bayern für Landwirte?").found
 
 
-def test_whom_to_contact_prefers_a_person(engine: Engine) -> None:
+def test_whom_to_contact_names_a_person(engine: Engine) -> None:
     answer = engine.ask("Wen kann ich zum Thema Radverkehr kontaktieren?")
-    assert answer.sources[0].type == "contact"
+    people = [e.person for e in engine.index.entries if e.type == "contact"]
+    assert answer.found and any(person in answer.text for person in people)
+    assert engine.ask("Wer ist Ansprechpartner bei der SEG für Wertschöpfungspotentiale?").sources[0].type == "contact"
 
 
 def test_numbered_event_by_ordinal(engine: Engine) -> None:
@@ -349,3 +351,59 @@ def test_cli_chat_answers_until_exit(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Ende April 2024" in result.output and "Noch nicht geöffnet" in result.output
     assert "Nicht mehr gefragt" not in result.output
+
+
+# --------------------------------------------------------------------------- answers that generalise
+
+
+def test_no_path_bypasses_the_decision(engine: Engine) -> None:
+    """Next events, lists and numbered events are declined when the question names what the knowledge lacks."""
+    for question in (
+        "Wann ist der nächste Regionaldialog in Bremen?",
+        "Welche Termine stehen beim Bürgeramt Leipzig an?",
+        "Wer leitet das Regionalforum Dresden?",
+        "Welche Arbeitsgruppen hat die Metropolregion Nürnberg?",
+        "Wie viele Einwohner hat Magdeburg?",
+        "Gibt es aktuell Förderaufrufe für Lastenräder?",
+    ):
+        assert not engine.ask(question, today=date(2024, 3, 1)).found, question
+
+
+def test_keyword_idioms_do_not_route(engine: Engine) -> None:
+    """ "in erster Linie", "künftig", "erreichen" and "Regionalbudget" are no ordinal, next-event, contact or money cues."""
+    answer = engine.ask("Was will die SEG mit dem Regionaldialog in erster Linie erreichen?")
+    assert answer.intent != "event" or "Nächste Termine" not in answer.text
+    assert "Nächste Termine" not in engine.ask("Wie soll die Zusammenarbeit künftig aussehen?").text
+    budget = engine.ask("Was fördert das Regionalbudget Nordthüringen?")
+    assert budget.found and "Regionalbudget" in budget.text
+
+
+def test_partial_answer_for_a_known_topic_with_an_unknown_detail(engine: Engine) -> None:
+    answer = engine.ask("Hat Madlen Beyer eine Telefonnummer?")
+    assert not answer.found and answer.intent == "partial"
+    assert "Telefonnummer" in answer.text and "nennen meine Quellen nicht" in answer.text
+    assert "Madlen Beyer" in answer.text and not any(ch.isdigit() for ch in answer.text.split("Bekannt ist")[0])
+    assert answer.as_json()["found"] is False and set(answer.as_json()) >= {"question", "found", "answer", "sources"}
+
+
+def test_structured_fields_answer_field_questions(engine: Engine) -> None:
+    members = engine.ask("Wer sind die Mitglieder im Regionalforum Halle?")
+    assert members.found and "Verwaltung" in members.text and "Wissenschaft" in members.text
+    focus = engine.ask("Was sind die Arbeitsschwerpunkte des Regionalforums Halle?")
+    assert focus.found and focus.text.count("•") >= 5
+
+
+def test_funding_answer_names_contacts_and_deadline_status(engine: Engine) -> None:
+    answer = engine.ask("Wer berät Unternehmen zum Förderaufruf UNTERNEHMEN REVIER?", today=date(2024, 4, 1))
+    assert answer.found and "Mertens" in answer.plain() and "31.05.2024" in answer.plain()
+
+
+def test_answers_are_whole_sentences(engine: Engine) -> None:
+    for question in (
+        "Was macht die AG Wissenschaft und Forschung?",
+        "Welche Themen hatte der Regionaldialog zur Fachkräftesicherung?",
+        "Was ist das Ziel von Schule trifft Wirtschaft?",
+    ):
+        answer = engine.ask(question)
+        assert answer.found and "…" not in answer.text, question
+        assert len(answer.plain()) <= 900

@@ -1,0 +1,93 @@
+"""Whether to answer: named checks with their numbers, like Rasa's FallbackClassifier.
+
+Every path (single passages, field answers, lists of events or calls) goes through `verdict`; each
+check is logged with its value and limit so a wrong decline can be traced to the rule that made it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.answer.select import carries
+
+log = logging.getLogger(__name__)
+
+Action = Literal["answer", "partial", "decline"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    value: float | str
+    limit: float | str
+
+    def __str__(self) -> str:
+        value = f"{self.value:.3f}" if isinstance(self.value, float) else self.value
+        limit = f"{self.limit:.3f}" if isinstance(self.limit, float) else self.limit
+        return f"{self.name}={'ok' if self.passed else 'FAIL'} ({value} vs {limit})"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: Action
+    checks: tuple[Check, ...]
+
+    @property
+    def failed(self) -> list[str]:
+        return [c.name for c in self.checks if not c.passed]
+
+
+def confidence(
+    dense: float, coverage: float, overlap: float, coverage_weight: float, overlap_weight: float
+) -> float:
+    """Calibrated 0..1 belief that a passage answers: its cosine, the share of question terms the knowledge
+    knows at all, and the idf-weighted share of question terms the passage holds."""
+    return min(1.0, max(0.0, dense + coverage_weight * coverage + overlap_weight * overlap))
+
+
+def confident(value: float, threshold: float) -> Check:
+    return Check("confidence", value >= threshold, value, threshold)
+
+
+def places_agree(asked: Iterable[str], answered: set[str]) -> Check:
+    """A place the question names must be one the answer is about ("Regionaldialog in Bremen").
+
+    A place may be part of a longer name ("Braunschweig" in "Metropolregion Hannover Braunschweig …")."""
+    missing = sorted(p for p in set(asked) if not any(f" {p} " in f" {a} " for a in answered))
+    return Check("places", not missing, ", ".join(missing) or "-", "in der Antwort")
+
+
+def unambiguous(gap: float, value: float, threshold: float, margin: float, conflicting: bool) -> Check:
+    """Just above the threshold, the best passage must beat a *conflicting* runner-up clearly.
+
+    Siblings from one source do not conflict: they are combined instead of declined.
+    """
+    passed = not conflicting or gap >= margin or value >= threshold + margin
+    return Check("margin", passed, gap, margin)
+
+
+def has_asked_value(field: str | None, text: str, counted: str | None = None) -> Check:
+    return Check("asked_field", carries(field, text, counted), field or "-", "Wert im Text")
+
+
+def covers(content: Iterable[str], known: set[str]) -> Check:
+    """Every specific word of a list question must be something the listed entries are about."""
+    missing = sorted(set(content) - known)
+    return Check("topic", not missing, ", ".join(missing) or "-", "in der Liste")
+
+
+def verdict(question: str, checks: list[Check]) -> Verdict:
+    """Decline when confidence, place, ambiguity or topic fail; a missing asked value alone gives a partial answer."""
+    failed = {c.name for c in checks if not c.passed}
+    if failed - {"asked_field"}:
+        action: Action = "decline"
+    elif failed:
+        action = "partial"
+    else:
+        action = "answer"
+    log.debug("%s → %s: %s", question[:80], action, "; ".join(map(str, checks)))
+    return Verdict(action, tuple(checks))

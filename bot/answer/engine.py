@@ -1,0 +1,608 @@
+"""The answer engine: load/reload the index and `ask` in a few one-way steps.
+
+understand (query.py) → retrieve (bot.search) → list or choose (listings.py) → compose from fields and
+sentences (select.py) → decide (decide.py) → German text with its source (render.py).
+Channel-agnostic: the terminal and Telegram both call `Engine.ask`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from bot.answer import decide, listings
+from bot.answer.query import Query, understand
+from bot.answer.render import (
+    Answer,
+    Overview,
+    decline_text,
+    partial_text,
+    source_note,
+    source_ref,
+)
+from bot.answer.select import (
+    VALUE_PATTERNS,
+    always,
+    carries,
+    choose_sentences,
+    field_text,
+    lexical_scores,
+    passage,
+)
+from bot.config import Config
+from bot.embedding import Encoder, load_encoder
+from bot.index import BuildError, Index, IndexMissing, build_index, lexical_document, load_index, stale_reason
+from bot.knowledge import AnyEntry, Contact, Event, FundingCall, Membership, Organisation
+from bot.places import places_in
+from bot.search import Hit, Result, entry_cosine, idf, query_terms, search, sentence_scores
+from bot.synonyms import Synonyms, load_synonyms
+from bot.text import sentences, tokens
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_CHARS = 900  # with the source line; a sibling's sentences are only added below this
+PASSAGE_SLACK = 60  # a passage this little over the budget is shown whole rather than cut to sentences
+
+# Entry types a question for a field prefers: a preference the retrieval score can overrule.
+_PREFERS: dict[str, tuple[type, ...]] = {
+    "contact": (Contact,),
+    "email": (Contact,),
+    "phone": (Contact,),
+    "deadline": (FundingCall,),
+    "amount": (Membership, FundingCall),
+    "chair": (Organisation,),
+    "deputy": (Organisation,),
+    "members": (Organisation,),
+    "tasks": (Organisation,),
+    "focus_areas": (Organisation,),
+    "legal_form": (Organisation,),
+    "founded": (Organisation,),
+    "place": (Event,),
+    "date": (Event, FundingCall),
+    "topic": (Event, FundingCall),
+}
+
+
+@dataclass
+class _State:
+    """A loaded index and what is derived from it once, so no question walks every entry."""
+
+    index: Index
+    synonyms: Synonyms
+    by_id: dict[str, AnyEntry]
+    position: dict[str, int]
+    events: list[Event]
+    series_terms: list[tuple[frozenset[str], str]]
+    calls: list[FundingCall]
+    overview: Overview
+    names: dict[str, list[tuple[frozenset[str], str]]]
+    """Entity names (organisations, projects, people, programmes) by their longest stem: (stems, entry id)."""
+    _terms: dict[str, frozenset[str]] = field(default_factory=dict)
+    _places: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def terms(self, entry: AnyEntry) -> frozenset[str]:
+        """Stems an entry is about (what it shows, its questions, tags and fields), cached per entry."""
+        if (cached := self._terms.get(entry.id)) is None:
+            cached = self._terms[entry.id] = frozenset(tokens(_about(entry), self.index.vocabulary))
+        return cached
+
+    def named(self, stems: set[str]) -> set[str]:
+        """Ids of the entries whose whole name the question contains ("AG Wissenschaft und Forschung")."""
+        return {entry_id for stem in stems for name, entry_id in self.names.get(stem, []) if name <= stems}
+
+    def places(self, entry: AnyEntry) -> frozenset[str]:
+        """Places an entry is about: its own words and the names of the bodies it belongs to."""
+        if (cached := self._places.get(entry.id)) is None:
+            owners = [
+                getattr(owner, "name", owner.title)
+                for name in ("organisation", "parent", "body", "organiser")
+                if (ref := getattr(entry, name, None)) and (owner := self.by_id.get(ref))
+            ]
+            cached = self._places[entry.id] = frozenset(places_in(" ".join([_about(entry), *owners])))
+        return cached
+
+
+def _about(entry: AnyEntry) -> str:
+    extra = [
+        str(v)
+        for name in ("name", "series", "place", "topic", "programme", "member", "person", "organisation_name")
+        if (v := getattr(entry, name, None))
+    ]
+    extra += [t for name in ("topics", "members", "partners") for t in getattr(entry, name, [])]
+    return " ".join([lexical_document(entry), *extra])
+
+
+def _state_for(index: Index, synonyms: Synonyms) -> _State:
+    entries = index.entries
+    events = [e for e in entries if isinstance(e, Event)]
+    series = {e.series for e in events if e.series}
+    orgs = [e for e in entries if isinstance(e, Organisation)]
+    regions = [
+        o.name for o in orgs if o.kind in {"landkreis", "metropolregion", "regionalmanagement", "stadt"}
+    ]
+    tags = Counter(t for e in entries for t in e.tags)
+    names: dict[str, list[tuple[frozenset[str], str]]] = {}
+    for entry in entries:
+        name = (
+            getattr(entry, "name", None)
+            or getattr(entry, "person", None)
+            or getattr(entry, "programme", None)
+        )
+        stems = frozenset(tokens(name)) if name else frozenset()
+        if stems:
+            names.setdefault(max(stems, key=len), []).append((stems, entry.id))
+    return _State(
+        index=index,
+        synonyms=synonyms,
+        by_id={e.id: e for e in entries},
+        position={e.id: i for i, e in enumerate(entries)},
+        events=events,
+        series_terms=[(frozenset(tokens(name, index.vocabulary)), name) for name in sorted(series)],
+        calls=[e for e in entries if isinstance(e, FundingCall)],
+        overview=Overview(
+            regions=regions,
+            bodies=[o.name for o in orgs if o.parent is None and o.name not in regions],
+            topics=[t for t, _ in tags.most_common(8)],
+            entries=len(entries),
+        ),
+        names=names,
+    )
+
+
+class Engine:
+    """Loaded once (encoder + index), then answers many questions; `reload` swaps the index atomically."""
+
+    def __init__(self, config: Config, encoder: Encoder, index: Index, knowledge_dir: Path, index_dir: Path):
+        self.config = config
+        self.encoder = encoder
+        self.knowledge_dir = knowledge_dir
+        self.index_dir = index_dir
+        synonyms, problems = load_synonyms(knowledge_dir)
+        for problem in problems:
+            log.warning("%s", problem)
+        self._state = _state_for(index, synonyms)
+        self._reload_lock = threading.Lock()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def load(
+        cls,
+        config: Config,
+        *,
+        knowledge_dir: Path | None = None,
+        index_dir: Path | None = None,
+        encoder: Encoder | None = None,
+        rebuild: bool = True,
+        progress: bool = False,
+    ) -> Engine:
+        """Load encoder and index; build the index first when it is missing or stale (if `rebuild`)."""
+        knowledge_dir = knowledge_dir or config.knowledge_dir
+        index_dir = index_dir or config.index_dir
+        encoder = encoder or load_encoder(config.embedding)
+        index = None
+        try:
+            index = load_index(index_dir, config.embedding.threads)
+            reason = stale_reason(index.manifest, config, encoder.name, knowledge_dir)
+        except IndexMissing:
+            reason = "kein Index vorhanden"
+        if reason and rebuild:
+            log.info("Index wird neu gebaut: %s", reason)
+            try:
+                build_index(
+                    config, encoder, knowledge_dir=knowledge_dir, index_dir=index_dir, progress=progress
+                )
+                index = load_index(index_dir, config.embedding.threads)
+            except BuildError:
+                if index is None or index.manifest.encoder != encoder.name:
+                    raise
+                log.warning("Wissen ungültig; der bisherige Index wird weiter verwendet.")
+        if index is None:
+            raise IndexMissing(f"Kein Index in {index_dir}.")
+        return cls(config, encoder, index, knowledge_dir, index_dir)
+
+    @property
+    def index(self) -> Index:
+        return self._state.index
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_reason() is not None
+
+    def stale_reason(self) -> str | None:
+        return stale_reason(self.index.manifest, self.config, self.encoder.name, self.knowledge_dir)
+
+    def reload(self) -> list[str]:
+        """Validate, rebuild incrementally and swap in; on problems keep serving the old index."""
+        with self._reload_lock:
+            try:
+                build_index(
+                    self.config, self.encoder, knowledge_dir=self.knowledge_dir, index_dir=self.index_dir
+                )
+                index = load_index(self.index_dir, self.config.embedding.threads)
+                synonyms, _ = load_synonyms(self.knowledge_dir)
+            except BuildError as exc:
+                return exc.problems
+            except Exception as exc:  # a half-written or unreadable build must not take the bot down
+                log.exception("Neuaufbau des Index fehlgeschlagen")
+                return [f"Index konnte nicht gebaut werden: {type(exc).__name__}: {exc}"]
+            self._state = _state_for(index, synonyms)
+            return []
+
+    # ----------------------------------------------------------------- retrieval
+
+    def retrieve(
+        self, question: str, types: set[str] | None = None, limit: int | None = None, query_vector=None
+    ) -> Result:
+        """Hybrid search with the question's synonyms and abbreviations expanded."""
+        state = self._state
+        terms = query_terms(question, state.index) + state.synonyms.expand(question)
+        if query_vector is None:
+            query_vector = self.encoder.encode([state.synonyms.expand_text(question)])
+        return search(
+            state.index,
+            self.encoder,
+            question,
+            self.config.search,
+            types=types,
+            limit=limit,
+            query_vector=query_vector,
+            terms=terms,
+        )
+
+    # ----------------------------------------------------------------- answers
+
+    def ask(self, question: str, today: date | None = None) -> Answer:
+        """Answer one question; `today` (default: config or the real date) decides what is "next" or "open"."""
+        today = today or self.config.today_or_now()
+        state = self._state
+        query = understand(question, state.series_terms, state.index.vocabulary)
+        if not query.words:
+            return self._decline(query, state)
+        vector = self.encoder.encode([state.synonyms.expand_text(query.text)])
+        result = self.retrieve(query.text, query_vector=vector)
+        if (listed := self._listing(query, result, state, today)) is not None:
+            return listed
+        if not result.hits:
+            return self._decline(query, state)
+        return self._single(query, result, state, today, vector)
+
+    def _listing(self, query: Query, result: Result, state: _State, today: date) -> Answer | None:
+        """Next events of a series, the upcoming events or the open calls – when the question asks for a list
+        and every specific word and place of it is something the listed entries are about."""
+        limit = self.config.answer.max_list
+        series_words = {w for terms, name in state.series_terms if name == query.series for w in terms}
+        specific = [t for t in query.content if t not in series_words]
+        listed: list[AnyEntry]
+        if query.series and query.ordinal is None and query.time in ("next", "past"):
+            listed = list(listings.series_events(state.events, query.series))
+            if query.time == "next":
+                answer = listings.next_events(
+                    query.text, state.events, today, query.series, state.by_id, limit
+                )
+            else:
+                answer = listings.last_event(query.text, state.events, today, query.series, state.by_id)
+        elif (
+            query.listing == "events"
+            and query.time in ("next", "current")
+            and not query.series
+            and not specific
+        ):
+            listed = list(listings.series_events(state.events, None))
+            answer = listings.next_events(query.text, state.events, today, None, state.by_id, limit)
+        elif query.listing == "calls" and not specific and (query.time or query.field in (None, "deadline")):
+            listed = list(state.calls)
+            answer = replace(
+                listings.funding_overview(state.calls, today, state.by_id, limit), question=query.text
+            )
+        else:
+            return None
+        about = set().union(*(state.terms(e) for e in listed))
+        places = set().union(*(state.places(e) for e in listed))
+        checks = [decide.places_agree(query.places, places), decide.covers(specific, about)]
+        if decide.verdict(query.text, checks).action != "answer" or not answer.found:
+            return None
+        return self._frame(query, answer)
+
+    def _choose(self, query: Query, result: Result, state: _State, vector: np.ndarray) -> list[Hit]:
+        """Hits re-ranked by what the question prefers: the entity or numbered event it names, an entry of the
+        asked kind or holding the asked value. Each preference is a small bonus the retrieval can overrule."""
+        s = self.config.search
+        bonus = self.config.answer.preference_weight
+        head = list(result.hits[: s.rerank_depth])
+        named = state.named(set(query.stems) | set(state.synonyms.expand(query.text)))
+        rival: set[str] = set()
+        if query.ordinal is not None:
+            series = query.series or next(
+                (h.entry.series for h in head if isinstance(h.entry, Event) and h.entry.series), None
+            )
+            wanted = next((e for e in state.events if e.series == series and e.number == query.ordinal), None)
+            if wanted is not None:
+                named.add(wanted.id)
+                rival = {e.id for e in state.events if e.series == series and e.id != wanted.id}
+        for entry_id in named:
+            if all(h.entry.id != entry_id for h in head) and (entry := state.by_id.get(entry_id)):
+                cosine = entry_cosine(state.index, state.position[entry_id], vector)
+                head.append(Hit(entry=entry, score=s.dense_weight * cosine, dense=cosine, lexical=0.0))
+        prefer = _PREFERS.get(query.field or "", ())
+
+        def preferred(entry: AnyEntry) -> int:
+            score = (entry.id in named) - 2 * (entry.id in rival)
+            if query.field and (
+                isinstance(entry, prefer)
+                or _holds(entry, query.field, state)
+                or (query.field in VALUE_PATTERNS and carries(query.field, entry.text, query.counted))
+            ):
+                score += 1
+            return score
+
+        head = [replace(h, score=h.score + bonus * preferred(h.entry)) for h in head]
+        head.sort(key=lambda h: h.score, reverse=True)
+        return head
+
+    def _single(self, query: Query, result: Result, state: _State, today: date, vector: np.ndarray) -> Answer:
+        """One entry answers – fields first, then its best sentences; a close sibling from the same source
+        may add its best sentences. The checks read what the chosen entry says, not what the sibling adds."""
+        hits = self._choose(query, result, state, vector)
+        chosen = hits[0]
+        s = self.config.search
+        runner = next((h for h in hits[1:] if h.entry.id != chosen.entry.id), None)
+        sibling = runner is not None and _siblings(chosen.entry, runner.entry)
+        if (
+            sibling
+            and runner
+            and not field_text(chosen.entry, query.field, state.by_id, today)
+            and field_text(runner.entry, query.field, state.by_id, today)
+        ):
+            chosen, runner = (
+                runner,
+                chosen,
+            )  # the sibling holds the asked field ("Aufgaben" of the body itself)
+        entry = chosen.entry
+        gap = abs(chosen.score - runner.score) if runner else 1.0
+        weights = {t: idf(state.index, t) for t in query_terms(query.text, state.index)}
+        coverage = sum(t in state.index.bm25.vocab_dict for t in weights) / len(weights) if weights else 0.0
+        overlap = _weighted_share(weights, state.terms(entry))
+        value = decide.confidence(chosen.dense, coverage, overlap, s.coverage_weight, s.overlap_weight)
+        body = self._compose(query, entry, weights, state, today, vector)
+        features = {
+            "dense": chosen.dense,
+            "coverage": coverage,
+            "overlap": overlap,
+            "gap": gap,
+            "conflicting": float(runner is not None and not sibling),
+        }
+        checks = [
+            decide.confident(value, s.min_confidence),
+            decide.places_agree(query.places, set(state.places(entry)) | set(places_in(body))),
+            decide.unambiguous(
+                gap, value, s.min_confidence, s.margin, conflicting=bool(features["conflicting"])
+            ),
+            decide.has_asked_value(query.field, body, query.counted),
+        ]
+        verdict = decide.verdict(query.text, checks)
+        if verdict.action == "decline":
+            return replace(self._decline(query, state, hits), features=features)
+        if verdict.action == "partial":
+            return replace(self._partial(query, entry, weights, state, vector, hits), features=features)
+        shown = [entry]
+        if sibling and runner and gap < self.config.answer.sibling_gap:
+            extra = self._passage(query, runner.entry, weights, state, vector, budget=220)
+            note = source_note([entry, runner.entry])
+            combined = f"{body}\n\n{runner.entry.title}: {extra}"
+            if _adds(extra, body, weights, state) and len(combined) + len(note) + 2 <= MAX_ANSWER_CHARS:
+                body = combined
+                shown.append(runner.entry)
+        answer = Answer(
+            question=query.text,
+            intent=_intent(query, entry),
+            found=True,
+            text=body,
+            source_note=source_note(shown),
+            sources=[source_ref(h.entry, h.score) for h in _ordered(hits, shown)[:5]],
+            more=self._more(hits, today, shown),
+            features=features,
+        )
+        return self._frame(query, answer)
+
+    def _compose(
+        self,
+        query: Query,
+        entry: AnyEntry,
+        weights: dict[str, float],
+        state: _State,
+        today: date,
+        vector: np.ndarray,
+        budget: int | None = None,
+    ) -> str:
+        """The asked field (if the entry has it) with the best sentences for context, or the best sentences;
+        then what an answer of its type always says."""
+        budget = budget or self.config.answer.max_chars
+        text = self._passage(query, entry, weights, state, vector, budget)
+        if fielded := field_text(entry, query.field, state.by_id, today):
+            rest = budget - len(fielded)
+            context = self._passage(query, entry, weights, state, vector, rest) if rest > 80 else ""
+            text = f"{fielded}\n{context}" if context else fielded
+        extra = always(entry, text, state.by_id, today)
+        return "\n\n".join([text, "\n".join(extra)]) if extra else text
+
+    def _passage(
+        self,
+        query: Query,
+        entry: AnyEntry,
+        weights: dict[str, float],
+        state: _State,
+        vector: np.ndarray,
+        budget: int,
+    ) -> str:
+        """The entry's text, or – when longer than `budget` – its best whole sentences in text order."""
+        if len(entry.text) <= budget + PASSAGE_SLACK:
+            return entry.text
+        parts = sentences(entry.text)
+        dense = [score for _, score in sentence_scores(state.index, state.position[entry.id], vector)]
+        lexical = lexical_scores(parts, weights, state.index.vocabulary, entry.title)
+        w = self.config.answer.sentence_lexical_weight
+        scores = (
+            [d + w * x for d, x in zip(dense, lexical, strict=True)] if len(dense) == len(parts) else lexical
+        )
+        return passage(parts, choose_sentences(parts, scores, budget, query.field, query.counted))
+
+    def _partial(
+        self,
+        query: Query,
+        entry: AnyEntry,
+        weights: dict[str, float],
+        state: _State,
+        vector: np.ndarray,
+        hits: list[Hit],
+    ) -> Answer:
+        """Known topic, unknown detail: say what is missing and what is known, never the missing fact."""
+        known = self._passage(query, entry, weights, state, vector, budget=220)
+        subject = getattr(entry, "person", None) or getattr(entry, "name", None) or entry.title
+        text = partial_text(query.field or "", subject, known, self._general_contact(entry, state))
+        answer = Answer(
+            question=query.text,
+            intent="partial",
+            found=False,
+            text=text,
+            source_note=source_note([entry]),
+            sources=[source_ref(h.entry, h.score) for h in hits[:3]],
+        )
+        return self._frame(query, answer)
+
+    def _general_contact(self, entry: AnyEntry, state: _State) -> str | None:
+        """An e-mail address for general enquiries: the entry's own organisation first, else its source's."""
+        org = getattr(entry, "organisation", None) or getattr(entry, "organiser", None)
+        candidates = [c for c in state.by_id.values() if isinstance(c, Contact) and c.email]
+        for contact in candidates:
+            if org and contact.organisation == org and contact.email and "info" in contact.email:
+                return contact.email
+        for contact in candidates:
+            if contact.source.document == entry.source.document and contact.email and "info" in contact.email:
+                return contact.email
+        return None
+
+    def _decline(self, query: Query, state: _State, hits: list[Hit] | None = None) -> Answer:
+        return Answer(
+            question=query.text,
+            intent="none",
+            found=False,
+            text=decline_text(query.language, state.overview.topics),
+            sources=[source_ref(h.entry, h.score) for h in (hits or [])[:3]],
+        )
+
+    @staticmethod
+    def _frame(query: Query, answer: Answer) -> Answer:
+        """English questions get an English lead-in; the knowledge itself stays German."""
+        if query.language == "en" and answer.found:
+            return replace(answer, text=f"From my sources (in German):\n{answer.text}")
+        return answer
+
+    def _more(self, hits: list[Hit], today: date, shown: list[AnyEntry]) -> list[str]:
+        floor = self.config.answer.more_min_similarity
+        by_id = self._state.by_id
+        out = []
+        for hit in hits:
+            if hit.entry in shown or hit.dense < floor:
+                continue
+            extra = always(hit.entry, hit.entry.text, by_id, today)
+            body = "\n".join([hit.entry.text, *extra])
+            out.append(f"{hit.entry.title}\n{body}\n{source_note([hit.entry])}")
+            if len(out) >= self.config.answer.max_list:
+                break
+        return out
+
+    # ----------------------------------------------------------------- lists for commands and buttons
+
+    def upcoming_events(self, today: date | None = None) -> Answer:
+        state = self._state
+        today = today or self.config.today_or_now()
+        return listings.next_events(
+            "Nächste Termine", state.events, today, None, state.by_id, self.config.answer.max_list
+        )
+
+    def funding_overview(self, today: date | None = None) -> Answer:
+        state = self._state
+        today = today or self.config.today_or_now()
+        return listings.funding_overview(state.calls, today, state.by_id, self.config.answer.max_list)
+
+    def contacts_for(self, topic: str, today: date | None = None) -> Answer:
+        """Contact persons for a topic; a place the topic names must be theirs."""
+        state = self._state
+        query = understand(topic, state.series_terms, state.index.vocabulary)
+        result = self.retrieve(query.text, types={"contact"}, limit=self.config.answer.max_list)
+        floor = self.config.answer.more_min_similarity
+        hits = [h for h in result.hits if h.dense >= floor or h.lexical > 0][: self.config.answer.max_list]
+        hits = [h for h in hits if decide.places_agree(query.places, set(state.places(h.entry))).passed]
+        if not hits:
+            return self._decline(query, state)
+        return listings.contact_list(topic, [h.entry for h in hits], state.by_id)
+
+    def overview(self) -> Overview:
+        return self._state.overview
+
+    def example_questions(self, n: int = 5) -> list[str]:
+        """Example questions taken in turn from each source document and entry type, so they follow the knowledge."""
+        pools: dict[str, dict[str, list[str]]] = {}
+        for entry in self._state.by_id.values():
+            if entry.questions:
+                pools.setdefault(entry.source.document, {}).setdefault(entry.type, []).append(
+                    entry.questions[0]
+                )
+        queues = [
+            [q for qs in zip(*by_type.values(), strict=False) for q in qs] for by_type in pools.values()
+        ]
+        queues = [queue[k % len(queue) :] + queue[: k % len(queue)] for k, queue in enumerate(queues)]
+        out: list[str] = []
+        for round_ in zip(*queues, strict=False):
+            out += round_
+        return out[:n]
+
+
+def _holds(entry: AnyEntry, field: str, state: _State) -> bool:
+    """Whether the entry has the asked field in its structure (a chair, members, contacts, a place …)."""
+    return bool(getattr(entry, field, None) or field_text(entry, field, state.by_id, date.min))
+
+
+def _weighted_share(weights: dict[str, float], terms: frozenset[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+
+
+def _siblings(a: AnyEntry, b: AnyEntry) -> bool:
+    """Two entries cut from one source under nearly the same title ("… Teil 1" / "… Teil 2"), or linked ones
+    sharing half of it (overview / detail)."""
+    if a.source.document != b.source.document:
+        return False
+    ta, tb = set(tokens(a.title)), set(tokens(b.title))
+    share = len(ta & tb) / min(len(ta), len(tb)) if ta and tb else 0.0
+    linked = b.id in {ref for _, ref in a.references()} or a.id in {ref for _, ref in b.references()}
+    return share >= 0.6 or (linked and share >= 0.5)
+
+
+def _adds(extra: str, body: str, weights: dict[str, float], state: _State) -> bool:
+    """A sibling's passage is worth showing when it holds question terms the first passage lacks."""
+    have = set(tokens(body, state.index.vocabulary))
+    new = {t for t in tokens(extra, state.index.vocabulary) if t in weights and t not in have}
+    return bool(new) and extra not in body
+
+
+def _ordered(hits: list[Hit], shown: list[AnyEntry]) -> list[Hit]:
+    first = [h for e in shown for h in hits if h.entry.id == e.id]
+    return first + [h for h in hits if h.entry not in shown]
+
+
+def _intent(query: Query, entry: AnyEntry) -> str:
+    if isinstance(entry, FundingCall):
+        return "funding"
+    if isinstance(entry, Event):
+        return "event"
+    if isinstance(entry, Contact) or query.field in ("contact", "email", "phone"):
+        return "contact"
+    return "fact"

@@ -1,0 +1,377 @@
+"""Understand a question once: the `Query` every later step reads instead of re-parsing the text.
+
+Cues are whole words (or word prefixes that must start a word), so "budget" does not fire inside
+"Regionalbudget" and "erst" in "in erster Linie" is no ordinal. What a query asks for is a
+preference the retrieval can overrule, never a route around the answerability decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.places import places_in
+from bot.text import fold, tokens
+
+MAX_QUERY_CHARS = 2000  # longer input is cut before encoding; the channels ask users to be brief long before
+
+Cue = tuple[str, ...]
+"""A run of consecutive words; each element matches a word starting with it, or exactly when it starts with "="."""
+
+
+def _cues(*items: str) -> tuple[Cue, ...]:
+    return tuple(tuple(item.split()) for item in items)
+
+
+# The fact a question asks for, in order of precedence ("stellvertretender Vorsitz" is the deputy, "bis wann" a deadline).
+FIELD_CUES: dict[str, tuple[Cue, ...]] = {
+    "count": _cues("=wie =viele", "=how =many", "=anzahl", "=number =of", "wieviel"),
+    "deputy": _cues("stellvertret", "=vertritt", "=vertreten", "=vertreter", "=vertreterin", "=deputy", "=vice"),
+    "members": _cues(
+        "mitglied", "=member", "=members", "=beteiligt", "=beteiligten", "angehor", "=gehoren", "=take =part",
+        "=participate", "=participates", "=participants", "=involved",
+    ),
+    "chair": _cues(
+        "vorsitz", "=leitet", "=leiter", "=leiterin", "=leitung", "=chair", "=chairs", "=chaired",
+        "=chairman", "=chairperson", "=chef", "=chefin", "=head", "=heads", "=leads", "geschaftsfuhr",
+        "geschaeftsfuehr", "=director", "=managing", "=vorstand",
+    ),
+    "legal_form": _cues("rechtsform", "=legal =form", "=registered =association"),
+    "founded": _cues("gegrundet", "gegruendet", "=founded", "=established", "=seit =welchem =jahr"),
+    "hours": _cues("offnungszeit", "oeffnungszeit", "=opening =hours"),
+    "duration": _cues("=wie =lange", "=how =long", "=dauer", "=dauert", "laufzeit"),
+    "focus_areas": _cues("schwerpunkt", "arbeitsschwerpunkt", "=focus", "=priorities", "handlungsfeld"),
+    "tasks": _cues("aufgabe", "=task", "=tasks", "=duties", "=responsibilities"),
+    "email": _cues("email", "=mail", "mailadress", "=e =mail", "=e =mailadresse"),
+    "phone": _cues("telefon", "=tel", "rufnummer", "handynummer", "=phone", "=anrufen", "=telephone"),
+    "contact": _cues(
+        "ansprechpart", "ansprechperson", "kontaktperson", "=kontakt", "kontaktier", "=wende", "=wenden",
+        "=melden", "=an =wen", "=berat", "=berater", "=beraterin", "=beraten", "=contact", "=advises",
+        "=advise", "=ask =whom", "=who =can =i", "zustandig", "zustaendig",
+    ),
+    "deadline": _cues("frist", "antragsfrist", "einsendeschluss", "antragsschluss", "=deadline", "=bis =wann", "=until =when"),
+    "amount": _cues(
+        "=wie =viel", "=wie =hoch", "=betrag", "=kosten", "=kostet", "=euro", "=budget", "=how =much",
+        "=amount", "=cost", "=costs", "beitrag", "=zahlt", "=bezahlt",
+    ),
+    "place": _cues("=wo", "=where", "=ort", "veranstaltungsort", "=wohin", "=location", "=venue"),
+    "date": _cues("=wann", "=when", "=datum", "=date", "=seit =wann"),
+    "topic": _cues("=thema", "=themen", "=worum", "=topic", "=topics", "=woruber", "=about =what"),
+}  # fmt: skip
+
+TIME_CUES: dict[str, tuple[Cue, ...]] = {
+    "next": _cues(
+        "nachst", "naechst", "kommend", "bevorstehend", "anstehend", "=demnachst", "=demnaechst",
+        "=next", "=upcoming", "=soon", "=bald",
+    ),
+    "current": _cues(
+        "aktuell", "=derzeit", "=zurzeit", "=momentan", "=gerade", "=jetzt", "=offen", "=offene",
+        "=offenen", "laufend", "=lauft", "=laeuft", "=open", "=currently", "=now", "=current", "=still",
+    ),
+    "past": _cues(
+        "=letzte", "=letzten", "=letzter", "=letztes", "=zuletzt", "vergangen", "=bisher", "bisherig",
+        "=last", "=previous", "=past",
+    ),
+}  # fmt: skip
+
+# What a list question is about: the nouns of a class of entries.
+LISTING_CUES: dict[str, tuple[Cue, ...]] = {
+    "events": _cues(
+        "termin", "veranstaltung", "=event", "=events", "=meetings", "=dates", "=treffen", "sitzungen",
+    ),
+    "calls": _cues(
+        "forderaufruf", "foerderaufruf", "forderung", "foerderung", "forderprogramm", "foerderprogramm",
+        "=aufruf", "=aufrufe", "=funding", "=grants", "=calls", "=grant", "fordermittel", "foerdermittel",
+    ),
+}  # fmt: skip
+
+SERIES_NOUNS = (
+    "regionaldialog", "dialog", "sitzung", "treffen", "veranstaltung", "termin", "konferenz", "tagung",
+    "runde", "workshop", "meeting", "event", "ag", "edition", "ausgabe", "auflage",
+)  # fmt: skip
+
+_ORDINAL_WORDS = {
+    "erst": 1, "zweit": 2, "dritt": 3, "viert": 4, "funft": 5, "fuenft": 5, "sechst": 6, "siebt": 7,
+    "siebent": 7, "acht": 8, "neunt": 9, "zehnt": 10, "elft": 11, "zwolft": 12, "zwoelft": 12,
+}  # fmt: skip
+_ORDINAL_EN = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+}  # fmt: skip
+_ORDINAL = re.compile(
+    r"\b(?:(\d{1,2})(?:\.|st|nd|rd|th)(?=\s)|("
+    + "|".join(_ORDINAL_WORDS)
+    + r")(?:e|en|er|es|em)\b|("
+    + "|".join(_ORDINAL_EN)
+    + r")\b)"
+)
+_NUMBER_AFTER = re.compile(r"^\s*(?:nr\.?|nummer|no\.?|#)?\s*(\d{1,2})\b")
+_WORD = re.compile(r"[^\W_]+")
+_ANSTEHEN = re.compile(r"\b(steht|stehen)\b.*\ban\b\W*$")
+_VORSTEHEN = re.compile(r"\b(steht|stehen|stand)\b.*\bvor\b\W*$")  # separable "vorstehen": to chair
+
+# Verbs and fillers of list questions ("Welche Termine stehen an?", "Gibt es …?"): they say nothing about the topic.
+FILLER = frozenset(
+    [
+        "gibt",
+        "geben",
+        "gib",
+        "stehen",
+        "steht",
+        "an",
+        "finden",
+        "findet",
+        "statt",
+        "stattfinden",
+        "laufen",
+        "lauft",
+        "laeuft",
+        "geplant",
+        "planen",
+        "kommen",
+        "kommt",
+        "bekannt",
+        "sagen",
+        "sag",
+        "nennen",
+        "nenne",
+        "zeigen",
+        "zeig",
+        "list",
+        "show",
+        "tell",
+        "there",
+        "any",
+        "some",
+        "alle",
+        "all",
+        "mir",
+        "uns",
+        "sich",
+        "welche",
+        "welcher",
+        "welches",
+        "es",
+        "kann",
+        "konnen",
+        "koennen",
+        "ich",
+        "wir",
+        "man",
+        "known",
+        "planned",
+        "scheduled",
+        "happening",
+        "coming",
+        "up",
+        "moment",
+        "mal",
+        "denn",
+        "noch",
+        "schon",
+        "bitte",
+    ]
+)
+
+_EN = frozenset(
+    [
+        "the",
+        "what",
+        "who",
+        "when",
+        "where",
+        "which",
+        "is",
+        "are",
+        "does",
+        "do",
+        "how",
+        "of",
+        "for",
+        "and",
+        "can",
+        "i",
+        "to",
+        "a",
+        "an",
+        "about",
+        "there",
+        "any",
+        "was",
+        "were",
+        "will",
+        "whom",
+        "his",
+        "her",
+        "their",
+        "next",
+        "open",
+    ]
+)
+_DE = frozenset(
+    [
+        "der",
+        "die",
+        "das",
+        "wer",
+        "wie",
+        "was",
+        "wann",
+        "wo",
+        "ist",
+        "sind",
+        "gibt",
+        "es",
+        "und",
+        "ich",
+        "den",
+        "dem",
+        "welche",
+        "welcher",
+        "welches",
+        "fur",
+        "zum",
+        "zur",
+        "mit",
+        "von",
+        "bei",
+        "im",
+        "ein",
+        "eine",
+        "einen",
+        "kann",
+        "war",
+        "waren",
+        "wird",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question, understood: what the later steps need, computed once."""
+
+    text: str
+    folded: str
+    words: tuple[str, ...]
+    language: Literal["de", "en"]
+    field: str | None
+    time: Literal["next", "current", "past"] | None
+    listing: Literal["events", "calls"] | None
+    ordinal: int | None
+    series: str | None
+    places: frozenset[str]
+    content: tuple[str, ...]
+    """Stems of the words that are not cue words: what the question is about."""
+    stems: tuple[str, ...] = ()
+    """All stems of the question (with compound parts)."""
+    counted: str | None = None
+    """Stem of the noun a count question counts ("Wie viele *Mitglieder* …?")."""
+
+
+def _matches(words: tuple[str, ...], cue: Cue, start: int) -> bool:
+    if start + len(cue) > len(words):
+        return False
+    for word, part in zip(words[start:], cue, strict=False):
+        if part.startswith("="):
+            if word != part[1:]:
+                return False
+        elif not word.startswith(part):
+            return False
+    return True
+
+
+def cue_positions(words: tuple[str, ...], cues: Iterable[Cue]) -> set[int]:
+    """Indexes of the words covered by any of `cues`."""
+    covered: set[int] = set()
+    for cue in cues:
+        for i in range(len(words)):
+            if _matches(words, cue, i):
+                covered.update(range(i, i + len(cue)))
+    return covered
+
+
+def first_cue(words: tuple[str, ...], table: dict[str, tuple[Cue, ...]]) -> str | None:
+    """The first key of `table` (in its order of precedence) with a cue among `words`."""
+    return next((key for key, cues in table.items() if cue_positions(words, cues)), None)
+
+
+def language_of(words: tuple[str, ...]) -> Literal["de", "en"]:
+    en = sum(w in _EN for w in words)
+    de = sum(w in _DE for w in words)
+    return "en" if en >= 2 and en > de else "de"
+
+
+def time_of(folded: str, words: tuple[str, ...]) -> Literal["next", "current", "past"] | None:
+    if _ANSTEHEN.search(folded):  # "Welche Termine stehen an?"
+        return "next"
+    return first_cue(words, TIME_CUES)  # type: ignore[return-value]
+
+
+def _is_series_word(word: str, series_words: frozenset[str]) -> bool:
+    return word in series_words or any(word.startswith(noun) for noun in SERIES_NOUNS)
+
+
+def ordinal_of(folded: str, series_words: frozenset[str] = frozenset()) -> int | None:
+    """The number in "der siebte Regionaldialog", "7. Regionaldialog", "Regionaldialog Nr. 7" – only next to a series noun."""
+    for m in _ORDINAL.finditer(folded):
+        following = _WORD.findall(folded[m.end() :])[:2]
+        if any(_is_series_word(w, series_words) for w in following):
+            if m[1]:
+                return int(m[1])
+            return _ORDINAL_WORDS[m[2]] if m[2] else _ORDINAL_EN[m[3]]
+    for m in _WORD.finditer(folded):
+        if _is_series_word(m[0], series_words) and (n := _NUMBER_AFTER.match(folded[m.end() :])):
+            return int(n[1])
+    return None
+
+
+_COUNTED = re.compile(r"\b(?:wie ?viele|anzahl (?:der|an|von)?|how many|number of)\s+([^\W\d_]+)")
+
+
+def counted_of(folded: str) -> str | None:
+    """The stem of the noun after "wie viele" / "how many", if the question counts something."""
+    m = _COUNTED.search(folded)
+    stems = tokens(m[1]) if m else []
+    return stems[0] if stems else None
+
+
+def series_of(stems: set[str], series: Iterable[tuple[frozenset[str], str]]) -> str | None:
+    """The event series the question names, the most specific one when several fit."""
+    named = [(len(terms), name) for terms, name in series if terms and terms <= stems]
+    return max(named)[1] if named else None
+
+
+def understand(
+    question: str,
+    series: Iterable[tuple[frozenset[str], str]] = (),
+    vocabulary: frozenset[str] | None = None,
+) -> Query:
+    """Parse a question; `series` are (stems, name) of the knowledge's event series."""
+    text = " ".join(question.split())[:MAX_QUERY_CHARS]
+    folded = fold(text)
+    words = tuple(_WORD.findall(folded))
+    series = list(series)
+    stems = tuple(tokens(text, vocabulary))
+    series_words = frozenset(w for terms, _ in series for w in terms)
+    cue_tables = (*FIELD_CUES.values(), *TIME_CUES.values(), *LISTING_CUES.values())
+    cued = cue_positions(words, [cue for cues in cue_tables for cue in cues])
+    rest = " ".join(w for i, w in enumerate(words) if i not in cued and w not in FILLER)
+    content = tuple(tokens(rest, vocabulary))
+    return Query(
+        text=text,
+        folded=folded,
+        words=words,
+        language=language_of(words),
+        field="chair" if _VORSTEHEN.search(folded) else first_cue(words, FIELD_CUES),
+        time=time_of(folded, words),
+        listing=first_cue(words, LISTING_CUES),  # type: ignore[arg-type]
+        ordinal=ordinal_of(folded, series_words),
+        series=series_of(set(stems), series),
+        places=frozenset(places_in(text)),
+        content=content,
+        stems=stems,
+        counted=counted_of(folded),
+    )

@@ -1,0 +1,248 @@
+"""Which sentences and fields of an entry answer the question.
+
+Long passages are never cut: the best sentences are chosen whole (dense and lexical score), with the
+sentence before one that starts with a pronoun, and the sentence that carries the asked kind of fact
+is kept. Structured fields answer field questions ("Wer sind die Mitglieder …?") directly.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bot.answer.render import bullets, contact_line, event_when, funding_status
+from bot.knowledge import AnyEntry, Contact, Event, FundingCall, Membership, Organisation, Project
+from bot.text import fold, stem, tokens
+
+# A text "carries" the asked kind of fact only when it contains a value of that kind.
+VALUE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "phone": re.compile(r"\+?\d[\d /-]{5,}\d"),
+    "email": re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE),
+    "amount": re.compile(r"(€|\beuro\b|\beur\b|\d[\d.,]*\s*(mio|millionen|tsd)\b)", re.IGNORECASE),
+    "count": re.compile(
+        r"(\d|\b(ein|eine|einen|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|hundert|"
+        r"tausend|millionen?)\b)",
+        re.IGNORECASE,
+    ),
+    "date": re.compile(
+        r"(\b\d{4}\b|\d{1,2}\.\d{1,2}\.|\d{1,2}(:\d{2})? uhr|januar|februar|märz|april|mai|juni|juli|august|"
+        r"september|oktober|november|dezember|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+        r"jährlich|monatlich|wöchentlich|täglich|quartal)",
+        re.IGNORECASE,
+    ),
+}
+VALUE_PATTERNS["deadline"] = VALUE_PATTERNS["date"]
+VALUE_PATTERNS["founded"] = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+VALUE_PATTERNS["duration"] = re.compile(
+    r"(\b\d+[- ]?(jahre?n?|jährig\w*|monaten?|wochen?|tagen?|stunden?)\b|\bbis\b.*\d{4}|\bseit\b|\bvon\b.*\bbis\b)",
+    re.IGNORECASE,
+)
+VALUE_PATTERNS["hours"] = re.compile(
+    r"(\d{1,2}([:.]\d{2})?\s*(uhr|h)\b|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|werktags)",
+    re.IGNORECASE,
+)
+VALUE_PATTERNS["chair"] = re.compile(
+    r"(vorsitz|\bleite[tnr]|leiterin|leitung|sprecher|geschäftsführ|präsident|\bchef)", re.IGNORECASE
+)
+VALUE_PATTERNS["deputy"] = re.compile(r"(stellvertret|\bvertritt|vertreter)", re.IGNORECASE)
+VALUE_PATTERNS["legal_form"] = re.compile(
+    r"(rechtsform|\be\.\s?v\.|\bgmbh\b|\bverein\b|\bmbh\b|körperschaft|zweckverband|genossenschaft|informell)",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\b(\d+(?:[.,]\d+)*|ein|eine|einen|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|"
+    r"dreißig|hundert|tausend)\b(?![.:]\d)(?!\.\s)",
+    re.IGNORECASE,
+)
+
+# First words that point back to the sentence before ("Aus ihr heraus …", "Sein Anspruch: …").
+_ANAPHORA = frozenset(
+    [
+        "sie",
+        "er",
+        "es",
+        "ihr",
+        "ihre",
+        "ihrem",
+        "ihren",
+        "ihrer",
+        "ihres",
+        "sein",
+        "seine",
+        "seinem",
+        "seinen",
+        "seiner",
+        "seines",
+        "dort",
+        "dabei",
+        "daher",
+        "dazu",
+        "darin",
+        "daruber",
+        "dafur",
+        "damit",
+        "deshalb",
+        "zudem",
+        "ausserdem",
+        "ebenfalls",
+        "ebenso",
+        "hier",
+        "dies",
+        "diese",
+        "dieser",
+        "dieses",
+        "diesem",
+        "diesen",
+        "dessen",
+        "deren",
+        "hierzu",
+        "hierfur",
+        "davon",
+        "daraus",
+    ]
+)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def counts(text: str, counted: str) -> bool:
+    """Whether a number stands right before the counted noun ("22 Studien", "elf Metropolregionen")."""
+    for m in _NUMBER.finditer(text):
+        following = _WORD.findall(fold(text[m.end() : m.end() + 60]))[:3]
+        if any(stem(w).startswith(counted) or counted.startswith(stem(w)) for w in following if len(w) > 2):
+            return True
+    return False
+
+
+def carries(field: str | None, text: str, counted: str | None = None) -> bool:
+    """Whether `text` holds a value of the asked kind (phone, e-mail, amount, count of what, date …)."""
+    if field == "count" and counted:
+        return counts(text, counted)
+    pattern = VALUE_PATTERNS.get(field or "")
+    return pattern is None or bool(pattern.search(text))
+
+
+def points_back(sentence: str) -> bool:
+    """A sentence whose first words refer to the one before cannot stand alone."""
+    return any(w in _ANAPHORA for w in _WORD.findall(fold(sentence))[:2])
+
+
+def lexical_scores(
+    sentences: list[str], weights: dict[str, float], vocabulary: frozenset[str], title: str = ""
+) -> list[float]:
+    """Idf-weighted share of the question's specific terms in each sentence; title terms only name the entry."""
+    topic = set(tokens(title, vocabulary))
+    specific = {t: w for t, w in weights.items() if t not in topic}
+    total = sum(specific.values())
+    if not total:
+        return [0.0] * len(sentences)
+    return [sum(w for t, w in specific.items() if t in set(tokens(s, vocabulary))) / total for s in sentences]
+
+
+def choose_sentences(
+    sentences: list[str],
+    scores: list[float],
+    budget: int,
+    field: str | None = None,
+    counted: str | None = None,
+) -> list[int]:
+    """Indexes of the sentences to show, in text order: the best one with what it needs, then the next
+    best that still fit. The best sentence carrying the asked kind of value goes first."""
+    if not sentences:
+        return []
+    order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    if field in VALUE_PATTERNS or field == "count":
+        carrying = [i for i in order if carries(field, sentences[i], counted)]
+        if carrying:
+            order.remove(carrying[0])
+            order.insert(0, carrying[0])
+    keep: set[int] = set()
+    used = 0
+    for i in order:
+        need = [j for j in ([i - 1, i] if i > 0 and points_back(sentences[i]) else [i]) if j not in keep]
+        cost = sum(len(sentences[j]) + 1 for j in need)
+        if keep and used + cost > budget:
+            continue
+        keep.update(need)
+        used += cost
+    return sorted(keep)
+
+
+def passage(sentences: list[str], keep: list[int]) -> str:
+    return " ".join(sentences[i] for i in keep)
+
+
+def _people(refs: list[str], by_id: dict[str, AnyEntry]) -> list[str]:
+    return [contact_line(c, by_id) for r in refs if isinstance(c := by_id.get(r), Contact)]
+
+
+def field_text(entry: AnyEntry, field: str | None, by_id: dict[str, AnyEntry], today: date) -> str | None:
+    """The answer a structured field of `entry` gives to a question for `field`, if the entry has it."""
+    name = getattr(entry, "name", None) or entry.title
+    if isinstance(entry, Organisation):
+        if field in ("chair", "deputy"):
+            ref = entry.chair if field == "chair" else entry.deputy
+            label = "Vorsitz" if field == "chair" else "Stellvertretung"
+            people = _people([ref] if ref else [], by_id)
+            if people:
+                other = _people([entry.deputy] if field == "chair" and entry.deputy else [], by_id)
+                return "\n".join(
+                    [f"{label} ({name}): {people[0]}", *(f"Stellvertretung: {p}" for p in other)]
+                )
+        if field == "members" and entry.members:
+            return f"Mitglieder ({name}): {', '.join(entry.members)}."
+        if field == "tasks" and entry.tasks:
+            return bullets(f"Aufgaben ({name}):", entry.tasks)
+        if field == "focus_areas" and entry.focus_areas:
+            return bullets(f"Arbeitsschwerpunkte ({name}):", entry.focus_areas)
+        if field in ("date", "founded") and entry.founded:
+            return f"{name}: gegründet {entry.founded.german()}."
+        if field == "legal_form" and entry.legal_form:
+            return f"Rechtsform ({name}): {entry.legal_form}."
+    if isinstance(entry, Contact):
+        if field == "email" and entry.email:
+            return f"E-Mail von {entry.person}: {entry.email}"
+        if field == "phone" and entry.phone:
+            return f"Telefon von {entry.person}: {entry.phone}"
+        if field == "contact":
+            return contact_line(entry, by_id)
+    if isinstance(entry, FundingCall):
+        if field in ("deadline", "date") and (status := funding_status(entry, today)):
+            return f"{entry.programme}: {status} (Stand {today:%d.%m.%Y})"
+        if field == "amount" and entry.amount:
+            return f"{entry.programme}: {entry.amount}"
+        if field == "topic" and entry.topics:
+            return f"Themen ({entry.programme}): {', '.join(entry.topics)}."
+    if isinstance(entry, Membership) and field == "amount" and entry.annual_amount_eur is not None:
+        amount = f"{entry.annual_amount_eur:,.0f}".replace(",", ".")
+        note = f" ({entry.amount_note})" if entry.amount_note else ""
+        return f"{entry.member}: jährlich {amount} €{note}."
+    if field == "contact":
+        refs = list(getattr(entry, "contacts", []))
+        people = _people(refs, by_id)
+        if not people and isinstance(entry, Organisation | Project):
+            people = _people([entry.chair] if isinstance(entry, Organisation) and entry.chair else [], by_id)
+        if people:
+            return bullets("Ansprechpartner:", people) if len(people) > 1 else f"Ansprechpartner: {people[0]}"
+    return None
+
+
+def always(entry: AnyEntry, shown: str, by_id: dict[str, AnyEntry], today: date) -> list[str]:
+    """What an answer of this type always says: a call's deadline status and advisers, an event's date and place."""
+    lines: list[str] = []
+    if isinstance(entry, FundingCall):
+        if status := funding_status(entry, today):
+            lines.append(f"{status} (Stand {today:%d.%m.%Y})")
+        people = [p for p in _people(entry.contacts, by_id) if p.split(",")[0] not in shown]
+        if people:
+            lines.append("Beratung: " + "; ".join(people[:2]))
+    elif isinstance(entry, Event):
+        when = event_when(entry)
+        facts = [f"Termin: {when}" if when and entry.date.german() not in shown else ""]
+        facts.append(f"Ort: {entry.place}" if entry.place and entry.place not in shown else "")
+        if entry.status == "geplant" and entry.date and entry.date.latest() < today:
+            facts.append(f"(war für {entry.date.german()} angekündigt)")
+        if line := ", ".join(f for f in facts if f):
+            lines.append(line)
+    elif isinstance(entry, Contact) and entry.email and entry.email not in shown:
+        lines.append(f"E-Mail: {entry.email}")
+    return lines

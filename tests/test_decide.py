@@ -1,0 +1,61 @@
+"""Answerability checks: each one named, each one able to fail on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import decide
+
+
+def test_confidence_is_capped_to_the_unit_interval() -> None:
+    assert decide.confidence(0.95, 1.0, 1.0, 0.25, 0.45) == 1.0
+    assert decide.confidence(-0.5, 0.0, 0.0, 0.25, 0.45) == 0.0
+    assert decide.confidence(0.5, 1.0, 0.5, 0.2, 0.2) == pytest.approx(0.8)
+
+
+def test_places_must_agree() -> None:
+    assert decide.places_agree({"bremen"}, {"halle", "sangerhausen"}).passed is False
+    assert decide.places_agree({"halle"}, {"halle", "sangerhausen"}).passed
+    assert decide.places_agree(set(), set()).passed
+
+
+def test_margin_only_between_conflicting_answers() -> None:
+    assert not decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=True).passed
+    assert decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=False).passed  # siblings are combined
+    assert decide.unambiguous(0.10, 0.80, 0.75, 0.06, conflicting=True).passed
+    assert decide.unambiguous(0.01, 0.90, 0.75, 0.06, conflicting=True).passed  # far above the threshold
+
+
+def test_topic_coverage_of_a_list() -> None:
+    assert decide.covers([], set()).passed
+    assert decide.covers(["wasserstoff"], {"wasserstoff", "digital"}).passed
+    check = decide.covers(["lastenrad"], {"wasserstoff"})
+    assert not check.passed and check.value == "lastenrad"
+
+
+@pytest.mark.parametrize(
+    ("failed", "action"),
+    [
+        ((), "answer"),
+        (("asked_field",), "partial"),
+        (("confidence",), "decline"),
+        (("places", "asked_field"), "decline"),
+        (("margin",), "decline"),
+        (("topic",), "decline"),
+    ],
+)
+def test_verdict(failed: tuple[str, ...], action: str) -> None:
+    checks = [
+        decide.Check(name, name not in failed, 0.0, 0.0)
+        for name in ("confidence", "places", "margin", "asked_field", "topic")
+    ]
+    verdict = decide.verdict("Frage", checks)
+    assert verdict.action == action and verdict.failed == [
+        n for n in ("confidence", "places", "margin", "asked_field", "topic") if n in failed
+    ]
+
+
+def test_asked_value_check_reads_the_answer_text() -> None:
+    assert not decide.has_asked_value("phone", "Madlen Beyer leitet die Wirtschaftsförderung.").passed
+    assert decide.has_asked_value("phone", "Tel. 03464 535100").passed
+    assert decide.has_asked_value(None, "beliebig").passed

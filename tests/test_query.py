@@ -1,0 +1,139 @@
+"""Question understanding: cue words as whole words, ordinals only next to a series noun, time cues explicit."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.query import understand
+from bot.text import tokens
+
+SERIES = [
+    (frozenset(tokens("Regionaldialog")), "Regionaldialog"),
+    (frozenset(tokens("AG Wirtschaftsförderung")), "AG Wirtschaftsförderung"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "field"),
+    [
+        ("Wer hat den Vorsitz im Regionalforum Halle?", "chair"),
+        ("Wer leitet die AG Verkehr?", "chair"),
+        ("Who chairs the Regionalforum Halle?", "chair"),
+        ("Wer steht dem Forum vor?", "chair"),
+        ("Wer ist Geschäftsführerin der SEG?", "chair"),
+        ("Wie viele Mitglieder hat die Gruppe?", "count"),
+        ("Wann wurde das Forum gegründet?", "founded"),
+        ("Welche Rechtsform hat der Verein?", "legal_form"),
+        ("Wie lange läuft das Projekt noch?", "duration"),
+        ("Which companies take part in the project group?", "members"),
+        ("Wer ist der stellvertretende Vorsitzende?", "deputy"),
+        ("und wer vertritt ihn?", "deputy"),
+        ("Wer sind die Mitglieder im Regionalforum Halle?", "members"),
+        ("Welche Landkreise sind an der Projektgruppe beteiligt?", "members"),
+        ("Was sind die Arbeitsschwerpunkte?", "focus_areas"),
+        ("Welche Aufgaben hat die Koordinierungsgruppe?", "tasks"),
+        ("Wer ist Ansprechpartner für den Förderaufruf?", "contact"),
+        ("An wen wende ich mich?", "contact"),
+        ("Wer berät Unternehmen dazu?", "contact"),
+        ("Hat Madlen Beyer eine Telefonnummer?", "phone"),
+        ("Wie lautet die E-Mail-Adresse der SEG?", "email"),
+        ("Bis wann läuft der Aufruf?", "deadline"),
+        ("foerderaufruf frist?", "deadline"),
+        ("Wie viele Einwohner hat die Region?", "count"),
+        ("Wie hoch ist der Zuschuss?", "amount"),
+        ("Wie viel zahlt der Landkreis Peine?", "amount"),
+        ("What is the budget of the working group?", "amount"),
+        ("Wo findet der Regionaldialog statt?", "place"),
+        ("Wann war der erste Regionaldialog?", "date"),
+        ("Welches Thema hatte der Regionaldialog?", "topic"),
+    ],
+)
+def test_asked_field(question: str, field: str) -> None:
+    assert understand(question, SERIES).field == field
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie viel Geld steht im Regionalbudget zur Verfügung?",  # "budget" inside "Regionalbudget" is not the cue …
+        "Was will das Projekt erreichen?",  # "erreichen" = to achieve, no contact lookup
+        "Was macht die Projektgruppe MINT?",
+        "Worum geht es bei Schule trifft Wirtschaft?",
+        "Kann eine Kommune die Gründung eines Netzwerkes gefördert bekommen?",  # "Gründung" asks no date
+        "Was steht im Vordergrund?",
+    ],
+)
+def test_no_false_field(question: str) -> None:
+    field = understand(question, SERIES).field
+    assert field not in {"contact", "chair", "deputy", "members"}, field
+
+
+def test_budget_inside_a_compound_is_no_money_cue() -> None:
+    assert understand("Welche Projekte fördert das Regionalbudget?", SERIES).field is None
+    assert understand("Wie hoch ist das Budget?", SERIES).field == "amount"
+
+
+@pytest.mark.parametrize(
+    ("question", "time"),
+    [
+        ("Wann ist der nächste Regionaldialog?", "next"),
+        ("wann ist der naechste regionaldialog", "next"),
+        ("Welche Termine stehen an?", "next"),
+        ("Welche Termine stehen im Frühjahr an?", "next"),
+        ("When is the next meeting?", "next"),
+        ("Welche Förderaufrufe laufen gerade?", "current"),
+        ("Is the call still open?", "current"),
+        ("Wann war der letzte Regionaldialog?", "past"),
+        ("Wie soll die Zusammenarbeit künftig aussehen?", None),
+        ("Wann findet der Regionaldialog statt?", None),
+        ("Was steht im Masterplan?", None),
+        ("Wer steht an der Spitze des Forums?", None),
+    ],
+)
+def test_time_cue(question: str, time: str | None) -> None:
+    assert understand(question, SERIES).time == time
+
+
+@pytest.mark.parametrize(
+    ("question", "ordinal"),
+    [
+        ("Wo war der 5. Regionaldialog?", 5),
+        ("Where was the seventh Regionaldialog held?", 7),
+        ("Was war Thema beim dritten Regionaldialog?", 3),
+        ("Worum ging es im Regionaldialog Nr. 8?", 8),
+        ("Wann war die 2. Sitzung der AG Wirtschaftsförderung?", 2),
+        ("Was ist in erster Linie das Ziel?", None),
+        ("Die zweite Frage: wer leitet das Forum?", None),
+        ("Am 5. Mai 2024 gab es was?", None),
+        ("Regionaldialog 2024", None),
+        ("Welche Projekte gibt es zum ersten Mal?", None),
+    ],
+)
+def test_ordinal_only_next_to_a_series_noun(question: str, ordinal: int | None) -> None:
+    assert understand(question, SERIES).ordinal == ordinal
+
+
+def test_series_listing_language_and_content() -> None:
+    q = understand("Wann ist der nächste Regionaldialog in Bremen?", SERIES)
+    assert q.series == "Regionaldialog" and q.time == "next" and "bremen" in q.places
+    assert tokens("Bremen")[0] in q.content
+    assert understand("Welche Termine stehen an?", SERIES).content == ()
+    assert understand("Gibt es Förderaufrufe für Lastenräder?", SERIES).content == tuple(tokens("Lastenräder"))
+    listing = understand("Welche Förderaufrufe sind gerade offen?", SERIES)
+    assert listing.listing == "calls" and listing.time == "current" and listing.content == ()
+    assert understand("Which working groups does the region have?", SERIES).language == "en"
+    assert understand("Welche Arbeitsgruppen hat die Region?", SERIES).language == "de"
+    assert understand("AG Wirtschaftsförderung Termin", SERIES).series == "AG Wirtschaftsförderung"
+    assert understand("Wie viel Geld steht im Regionalbudget?", SERIES).series is None
+
+
+def test_whitespace_and_length_are_normalised() -> None:
+    q = understand("  Wer   leitet\n das Forum? " + "x" * 5000, SERIES)
+    assert q.text.startswith("Wer leitet das Forum?") and len(q.text) == 2000
+    assert understand("   ", SERIES).words == ()
+
+
+def test_counted_noun() -> None:
+    assert understand("Wie viele Einwohner hat der Landkreis?", SERIES).counted == tokens("Einwohner")[0]
+    assert understand("How many members are there?", SERIES).counted == tokens("members")[0]
+    assert understand("Wie viel kostet das?", SERIES).counted is None

@@ -1,0 +1,142 @@
+"""Sentence and field selection: whole sentences, the pronoun's antecedent, the sentence carrying the asked value."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.answer.select import always, carries, choose_sentences, field_text, lexical_scores, points_back
+from bot.knowledge import Contact, Event, FundingCall, Membership, Organisation, Source, When
+from bot.text import tokens
+
+SRC = Source(document="Testquelle")
+DAY = date(2026, 11, 1)
+
+
+def _contact(id_: str, person: str, **kw) -> Contact:
+    return Contact(
+        id=id_, type="contact", title=person, text=f"{person}.", person=person, source=SRC, updated=DAY, **kw
+    )
+
+
+def test_carries_needs_a_value_of_the_asked_kind() -> None:
+    assert carries("phone", "Telefon: 03464 535 100")
+    assert not carries("phone", "Madlen Beyer leitet die Wirtschaftsförderung.")
+    assert carries("email", "Schreiben Sie an info@seg-msh.de.")
+    assert not carries("email", "per E-Mail erreichbar")
+    assert carries("amount", "jährlich 60.000 €")
+    assert not carries("amount", "Das Regionalbudget fördert Projekte.")
+    assert carries("date", "am 13.06.2024") and carries("deadline", "bis Ende Mai 2024")
+    assert carries(None, "irgendetwas") and carries("members", "ohne Wertmuster")
+
+
+def test_points_back_on_pronoun_starts_only() -> None:
+    assert points_back("Aus ihr heraus entstand das Netzwerk.")
+    assert points_back("Sein Anspruch: Wissenstransfer.")
+    assert points_back("Dort wurde das Projekt vorgestellt.")
+    assert not points_back("Henning Mertens berät Unternehmen.")
+    assert not points_back("Die Sitzung fand in Halle statt.")
+
+
+SENTENCES = [
+    "Der Förderaufruf UNTERNEHMEN REVIER unterstützt Unternehmen im Revier.",
+    "Er läuft vom 21.03.2024 bis 31.05.2024.",
+    "Sein Ansprechpartner ist Henning Mertens.",
+    "Gefördert werden Wasserstoff und Digitalisierung.",
+]
+
+
+def test_choose_keeps_the_antecedent_and_whole_sentences() -> None:
+    keep = choose_sentences(SENTENCES, [0.1, 0.2, 0.9, 0.1], budget=120)
+    assert keep == [1, 2]  # "Sein Ansprechpartner" needs the sentence before it
+
+
+def test_choose_prefers_the_sentence_with_the_asked_value() -> None:
+    keep = choose_sentences(SENTENCES, [0.9, 0.3, 0.2, 0.1], budget=80, field="deadline")
+    assert 1 in keep and all(s in SENTENCES for s in (SENTENCES[i] for i in keep))
+
+
+def test_choose_adds_close_runners_up_within_budget() -> None:
+    assert choose_sentences(SENTENCES, [0.9, 0.1, 0.1, 0.85], budget=400) == [0, 3]
+    assert choose_sentences(SENTENCES, [0.9, 0.1, 0.1, 0.85], budget=60) == [0]
+    assert choose_sentences([], [], budget=100) == []
+
+
+def test_lexical_scores_ignore_title_terms() -> None:
+    weights = {tokens("Mertens")[0]: 3.0, tokens("Revier")[0]: 1.0}
+    scores = lexical_scores(SENTENCES, weights, frozenset(), title="Förderaufruf UNTERNEHMEN REVIER")
+    assert scores[2] == 1.0 and scores[0] == 0.0
+
+
+def test_field_answers_from_structure() -> None:
+    chair, deputy = _contact("a", "Frank Bannert", role="Landrat"), _contact("b", "Bernd Wiegand")
+    org = Organisation(
+        id="forum",
+        type="organisation",
+        title="Forum",
+        text="Ein Forum.",
+        name="Forum",
+        kind="forum",
+        chair="a",
+        deputy="b",
+        members=["Politik", "Wirtschaft"],
+        focus_areas=["Fachkräfte", "Energie"],
+        source=SRC,
+        updated=DAY,
+    )
+    by_id = {"a": chair, "b": deputy, "forum": org}
+    assert "Politik, Wirtschaft" in field_text(org, "members", by_id, DAY)
+    assert "Frank Bannert" in field_text(org, "chair", by_id, DAY) and "Wiegand" in field_text(
+        org, "chair", by_id, DAY
+    )
+    assert field_text(org, "deputy", by_id, DAY).startswith("Stellvertretung")
+    assert "• Energie" in field_text(org, "focus_areas", by_id, DAY)
+    assert field_text(org, "tasks", by_id, DAY) is None  # not filled: no field answer
+    assert field_text(org, "phone", by_id, DAY) is None
+
+
+def test_funding_event_membership_fields_and_what_they_always_say() -> None:
+    adviser = _contact("m", "Henning Mertens", email="h.mertens@example.org")
+    call = FundingCall(
+        id="c",
+        type="funding_call",
+        title="Aufruf",
+        text="Ein Aufruf.",
+        programme="REVIER",
+        opens=date(2024, 3, 21),
+        closes=date(2024, 5, 31),
+        contacts=["m"],
+        source=SRC,
+        updated=DAY,
+    )
+    by_id = {"m": adviser, "c": call}
+    assert "Offen" in field_text(call, "deadline", by_id, date(2024, 4, 1))
+    assert "Henning Mertens" in field_text(call, "contact", by_id, DAY)
+    lines = always(call, "Ein Aufruf.", by_id, date(2025, 1, 1))
+    assert lines[0].startswith("Abgelaufen") and "Henning Mertens" in lines[1]
+    event = Event(
+        id="e",
+        type="event",
+        title="8. Regionaldialog",
+        text="Der Regionaldialog.",
+        date=When.model_validate("2024-06-13"),
+        place="Sangerhausen",
+        source=SRC,
+        updated=DAY,
+    )
+    assert (
+        "13.06.2024" in always(event, event.text, {}, DAY)[0]
+        and "Sangerhausen" in always(event, event.text, {}, DAY)[0]
+    )
+    assert always(event, "am 13.06.2024 in Sangerhausen", {}, DAY) == []
+    fee = Membership(
+        id="f",
+        type="membership",
+        title="Beitrag",
+        text="Beitrag.",
+        member="Landkreis Peine",
+        body="x",
+        annual_amount_eur=60000,
+        source=SRC,
+        updated=DAY,
+    )
+    assert "60.000 €" in field_text(fee, "amount", {}, DAY)

@@ -46,51 +46,64 @@ def rows_for(engine: Engine, paths: list[Path]) -> list[tuple[bool, bool, bool, 
 
 
 def grid(rows: list[tuple[bool, bool, bool, dict[str, float]]]) -> dict[str, float]:
+    """Best weights and margin; for them, the best threshold per language (German and English questions
+    add separately to the objective, so each threshold is chosen on its own questions)."""
     found = np.array([r[0] for r in rows])
     right = np.array([r[1] for r in rows])
     opened = np.array([r[2] for r in rows])
-    listed = np.array([not r[3] for r in rows])  # lists and declines by other checks carry no confidence inputs
-    feats = {
-        k: np.array([r[3].get(k, 0.0) for r in rows])
-        for k in ("dense", "coverage", "overlap", "gap", "conflicting")
-    }
+    listed = np.array(
+        [not r[3] for r in rows]
+    )  # lists and declines by other checks carry no confidence inputs
+    keys = ("dense", "coverage", "overlap", "gap", "conflicting", "english")
+    feats = {k: np.array([r[3].get(k, 0.0) for r in rows]) for k in keys}
+    english = feats["english"] > 0
     best: dict[str, float] = {"score": -1.0, "spread": -1.0}
-    for cw, ow, margin in itertools.product(
-        np.arange(0, 0.61, 0.05), np.arange(0, 0.61, 0.05), (0.0, 0.02, 0.04, 0.06)
-    ):
-        conf = np.array(
-            [
-                confidence(d, c, o, cw, ow)
-                for d, c, o in zip(feats["dense"], feats["coverage"], feats["overlap"], strict=True)
-            ]
-        )
-        for threshold in np.arange(0.30, 1.001, 0.01):
-            ambiguous = (feats["conflicting"] > 0) & (feats["gap"] < margin) & (conf < threshold + margin)
-            answered = opened & (listed | ((conf >= threshold) & ~ambiguous))
-            in_scope = float((answered & right)[found].mean())
-            abstain = float((~answered)[~found].mean())
-            score = in_scope + abstain
-            spread = float(np.min(np.abs(conf[opened] - threshold))) if opened.any() else 0.0
-            if score > best["score"] + 1e-9 or (
-                abs(score - best["score"]) < 1e-9 and spread > best["spread"]
-            ):
-                best = {
-                    "score": score,
-                    "spread": spread,
-                    "coverage_weight": round(float(cw), 2),
-                    "overlap_weight": round(float(ow), 2),
-                    "min_confidence": round(float(threshold), 2),
-                    "margin": margin,
-                    "in_scope": in_scope,
-                    "abstention": abstain,
-                }
+    weights = np.arange(0, 0.61, 0.05)
+    for cw, ow, margin in itertools.product(weights, weights, (0.0, 0.02, 0.04, 0.06)):
+        conf = confidence(feats["dense"], feats["coverage"], feats["overlap"], cw, ow)
+        total, spread, chosen = 0.0, 0.0, {}
+        for lang, mask in (("de", ~english), ("en", english)):
+            top = (-1.0, -1.0, 0.0)
+            for threshold in np.arange(0.30, 1.001, 0.01):
+                ambiguous = (feats["conflicting"] > 0) & (feats["gap"] < margin) & (conf < threshold + margin)
+                answered = opened & (listed | ((conf >= threshold) & ~ambiguous))
+                score = float((answered & right & found & mask).sum() / found.sum())
+                score += float((~answered & ~found & mask).sum() / (~found).sum())
+                gap = float(np.min(np.abs(conf[opened & mask] - threshold))) if (opened & mask).any() else 0.0
+                if score > top[0] + 1e-9 or (abs(score - top[0]) < 1e-9 and gap > top[1]):
+                    top = (score, gap, float(threshold))
+            total += top[0]
+            spread += top[1]
+            chosen[lang] = round(top[2], 2)
+        if total > best["score"] + 1e-9 or (abs(total - best["score"]) < 1e-9 and spread > best["spread"]):
+            best = {
+                "score": total,
+                "spread": spread,
+                "coverage_weight": round(float(cw), 2),
+                "overlap_weight": round(float(ow), 2),
+                "min_confidence": chosen["de"],
+                "min_confidence_en": chosen["en"],
+                "margin": margin,
+            }
+    conf = confidence(
+        feats["dense"], feats["coverage"], feats["overlap"], best["coverage_weight"], best["overlap_weight"]
+    )
+    threshold = np.where(english, best["min_confidence_en"], best["min_confidence"])
+    ambiguous = (
+        (feats["conflicting"] > 0) & (feats["gap"] < best["margin"]) & (conf < threshold + best["margin"])
+    )
+    answered = opened & (listed | ((conf >= threshold) & ~ambiguous))
+    best["in_scope"] = float((answered & right)[found].mean())
+    best["abstention"] = float((~answered)[~found].mean())
     best["upper_bound"] = float(right[found].mean())
     return best
 
 
 def main(paths: list[Path]) -> None:
     config = load_config()
-    search = config.search.model_copy(update={"min_confidence": -10.0, "margin": 0.0})
+    search = config.search.model_copy(
+        update={"min_confidence": -10.0, "min_confidence_en": None, "margin": 0.0}
+    )
     engine = Engine.load(config.model_copy(update={"search": search}))
     rows = rows_for(engine, paths)
     best = grid(rows)
@@ -98,7 +111,8 @@ def main(paths: list[Path]) -> None:
     print(f"cases: {len(rows)} ({n_found} in scope, {len(rows) - n_found} out of scope / near miss)")
     print(f"upper bound in-scope (answer right when not abstaining): {best['upper_bound']:.3f}")
     print(
-        f"chosen: min_confidence={best['min_confidence']} coverage_weight={best['coverage_weight']} "
+        f"chosen: min_confidence={best['min_confidence']} min_confidence_en={best['min_confidence_en']} "
+        f"coverage_weight={best['coverage_weight']} "
         f"overlap_weight={best['overlap_weight']} margin={best['margin']}"
     )
     print(f"  → in-scope accuracy {best['in_scope']:.3f}, abstention {best['abstention']:.3f}")

@@ -54,6 +54,10 @@ class SearchSettings(Section):
     )
     rerank_depth: int = Field(10, ge=1)
     min_confidence: float = Field(0.5, description="Abstain below this calibrated confidence.")
+    min_confidence_en: float | None = Field(
+        None,
+        description="Threshold for English questions (their words are rarer in German knowledge); None = same.",
+    )
     coverage_weight: float = Field(
         0.0, description="Confidence bonus per share of query terms the knowledge knows."
     )
@@ -72,7 +76,9 @@ class AnswerSettings(Section):
         0.45, description="Further results and contact lists show hits from this cosine similarity on."
     )
     preference_weight: float = Field(
-        0.08, ge=0, description="Re-rank bonus for entries of the kind the question asks for (a preference, not a route)."
+        0.08,
+        ge=0,
+        description="Re-rank bonus for entries of the kind the question asks for (a preference, not a route).",
     )
     sibling_gap: float = Field(
         0.06, ge=0, description="Siblings from one source closer than this in score are shown together."

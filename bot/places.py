@@ -92,6 +92,16 @@ REGION = {
     "Vogtland": [],
     "Halle (Saale)": ["Halle an der Saale", "Halle/Saale", "Halle/S."],
 }
+# Parts of a Land named by direction ("Westsachsen", "South Thuringia"): other regions than the one covered.
+_DIRECTIONS = {
+    "Nord": "North", "Süd": "South", "Ost": "East", "West": "West", "Mittel": "Central",
+    "Nordwest": "Northwest", "Nordost": "Northeast", "Südwest": "Southwest", "Südost": "Southeast",
+}  # fmt: skip
+_DIRECTIONAL_LAENDER = {"Sachsen": "Saxony", "Thüringen": "Thuringia", "Brandenburg": "Brandenburg",
+                        "Hessen": "Hesse", "Bayern": "Bavaria", "Niedersachsen": "Lower Saxony"}  # fmt: skip
+for _land, _english in _DIRECTIONAL_LAENDER.items():
+    for _de, _en in _DIRECTIONS.items():
+        REGION.setdefault(f"{_de}{_land.lower()}", []).append(f"{_en} {_english}")
 EXONYMS = {
     "München": ["Munich"],
     "Köln": ["Cologne"],

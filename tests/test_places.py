@@ -100,3 +100,10 @@ def test_matching_a_question_is_fast() -> None:
     )
     places_in(question)
     assert timeit.timeit(lambda: places_in(question), number=200) / 200 < 0.001
+
+
+def test_parts_of_a_land_by_direction_are_other_regions() -> None:
+    assert places_in("Wer leitet das Regionalforum Westsachsen?") == {"westsachsen"}
+    assert places_in("projects of the regional management of South Thuringia") == {"sudthuringen"}
+    assert places_in("What is it in North Thuringia about?") == {"nordthuringen"}
+    assert places_in("Regionalmanagement Nordthüringen") == {"nordthuringen"}

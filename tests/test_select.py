@@ -55,8 +55,9 @@ def test_choose_prefers_the_sentence_with_the_asked_value() -> None:
     assert 1 in keep and all(s in SENTENCES for s in (SENTENCES[i] for i in keep))
 
 
-def test_choose_adds_close_runners_up_within_budget() -> None:
-    assert choose_sentences(SENTENCES, [0.9, 0.1, 0.1, 0.85], budget=400) == [0, 3]
+def test_choose_fills_the_budget_in_score_order() -> None:
+    assert choose_sentences(SENTENCES, [0.9, 0.1, 0.1, 0.85], budget=400) == [0, 1, 2, 3]
+    assert choose_sentences(SENTENCES, [0.9, 0.1, 0.1, 0.85], budget=150) == [0, 3]
     assert choose_sentences(SENTENCES, [0.9, 0.1, 0.1, 0.85], budget=60) == [0]
     assert choose_sentences([], [], budget=100) == []
 

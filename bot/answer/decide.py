@@ -9,13 +9,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
+
+import numpy as np
 
 from bot.answer.select import carries
 
 log = logging.getLogger(__name__)
 
 Action = Literal["answer", "partial", "decline"]
+Num = TypeVar("Num", float, np.ndarray)  # one formula for a question and for calibration's arrays
+Num = TypeVar("Num", float, np.ndarray)
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,11 @@ class Verdict:
         return [c.name for c in self.checks if not c.passed]
 
 
-def confidence(
-    dense: float, coverage: float, overlap: float, coverage_weight: float, overlap_weight: float
-) -> float:
+def confidence(dense: Num, coverage: Num, overlap: Num, coverage_weight: float, overlap_weight: float) -> Num:
     """Calibrated 0..1 belief that a passage answers: its cosine, the share of question terms the knowledge
     knows at all, and the idf-weighted share of question terms the passage holds."""
-    return min(1.0, max(0.0, dense + coverage_weight * coverage + overlap_weight * overlap))
+    value = np.clip(dense + coverage_weight * coverage + overlap_weight * overlap, 0.0, 1.0)
+    return value if isinstance(value, np.ndarray) else float(value)
 
 
 def confident(value: float, threshold: float) -> Check:

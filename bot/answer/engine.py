@@ -377,13 +377,17 @@ class Engine:
             "overlap": overlap,
             "gap": gap,
             "conflicting": float(runner is not None and not sibling),
+            "english": float(query.language == "en"),
         }
+        threshold = (
+            s.min_confidence_en
+            if query.language == "en" and s.min_confidence_en is not None
+            else s.min_confidence
+        )
         checks = [
-            decide.confident(value, s.min_confidence),
+            decide.confident(value, threshold),
             decide.places_agree(query.places, set(state.places(entry)) | set(places_in(body))),
-            decide.unambiguous(
-                gap, value, s.min_confidence, s.margin, conflicting=bool(features["conflicting"])
-            ),
+            decide.unambiguous(gap, value, threshold, s.margin, conflicting=bool(features["conflicting"])),
             decide.has_asked_value(query.field, body, query.counted),
         ]
         verdict = decide.verdict(query.text, checks)

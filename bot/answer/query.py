@@ -283,19 +283,46 @@ def _matches(words: tuple[str, ...], cue: Cue, start: int) -> bool:
     return True
 
 
-def cue_positions(words: tuple[str, ...], cues: Iterable[Cue]) -> set[int]:
-    """Indexes of the words covered by any of `cues`."""
-    covered: set[int] = set()
-    for cue in cues:
-        for i in range(len(words)):
+@dataclass(frozen=True)
+class CueIndex:
+    """Cues by their first part, so a question is matched in one pass over its words."""
+
+    exact: dict[str, list[tuple[str, Cue]]]
+    prefix: dict[str, list[tuple[str, Cue]]]
+    longest: int
+
+
+def compile_cues(*tables: dict[str, tuple[Cue, ...]]) -> CueIndex:
+    exact: dict[str, list[tuple[str, Cue]]] = {}
+    prefix: dict[str, list[tuple[str, Cue]]] = {}
+    for table in tables:
+        for key, cues in table.items():
+            for cue in cues:
+                head = cue[0]
+                target = exact if head.startswith("=") else prefix
+                target.setdefault(head.lstrip("="), []).append((key, cue))
+    return CueIndex(exact, prefix, max((len(p) for p in prefix), default=0))
+
+
+def cue_hits(words: tuple[str, ...], index: CueIndex) -> dict[str, set[int]]:
+    """For each cue key found among `words`, the indexes of the words its cues cover."""
+    hits: dict[str, set[int]] = {}
+    for i, word in enumerate(words):
+        candidates = list(index.exact.get(word, []))
+        for n in range(1, min(len(word), index.longest) + 1):
+            candidates += index.prefix.get(word[:n], [])
+        for key, cue in candidates:
             if _matches(words, cue, i):
-                covered.update(range(i, i + len(cue)))
-    return covered
+                hits.setdefault(key, set()).update(range(i, i + len(cue)))
+    return hits
 
 
-def first_cue(words: tuple[str, ...], table: dict[str, tuple[Cue, ...]]) -> str | None:
-    """The first key of `table` (in its order of precedence) with a cue among `words`."""
-    return next((key for key, cues in table.items() if cue_positions(words, cues)), None)
+def first_cue(hits: dict[str, set[int]], table: dict[str, tuple[Cue, ...]]) -> str | None:
+    """The first key of `table` (in its order of precedence) that was found."""
+    return next((key for key in table if key in hits), None)
+
+
+_ALL_CUES = compile_cues(FIELD_CUES, TIME_CUES, LISTING_CUES)
 
 
 def language_of(words: tuple[str, ...]) -> Literal["de", "en"]:
@@ -304,10 +331,10 @@ def language_of(words: tuple[str, ...]) -> Literal["de", "en"]:
     return "en" if en >= 2 and en > de else "de"
 
 
-def time_of(folded: str, words: tuple[str, ...]) -> Literal["next", "current", "past"] | None:
+def time_of(folded: str, hits: dict[str, set[int]]) -> Literal["next", "current", "past"] | None:
     if _ANSTEHEN.search(folded):  # "Welche Termine stehen an?"
         return "next"
-    return first_cue(words, TIME_CUES)  # type: ignore[return-value]
+    return first_cue(hits, TIME_CUES)  # type: ignore[return-value]
 
 
 def _is_series_word(word: str, series_words: frozenset[str]) -> bool:
@@ -356,8 +383,8 @@ def understand(
     series = list(series)
     stems = tuple(tokens(text, vocabulary))
     series_words = frozenset(w for terms, _ in series for w in terms)
-    cue_tables = (*FIELD_CUES.values(), *TIME_CUES.values(), *LISTING_CUES.values())
-    cued = cue_positions(words, [cue for cues in cue_tables for cue in cues])
+    hits = cue_hits(words, _ALL_CUES)
+    cued = set().union(*hits.values())
     rest = " ".join(w for i, w in enumerate(words) if i not in cued and w not in FILLER)
     content = tuple(tokens(rest, vocabulary))
     return Query(
@@ -365,9 +392,9 @@ def understand(
         folded=folded,
         words=words,
         language=language_of(words),
-        field="chair" if _VORSTEHEN.search(folded) else first_cue(words, FIELD_CUES),
-        time=time_of(folded, words),
-        listing=first_cue(words, LISTING_CUES),  # type: ignore[arg-type]
+        field="chair" if _VORSTEHEN.search(folded) else first_cue(hits, FIELD_CUES),
+        time=time_of(folded, hits),
+        listing=first_cue(hits, LISTING_CUES),  # type: ignore[arg-type]
         ordinal=ordinal_of(folded, series_words),
         series=series_of(set(stems), series),
         places=frozenset(places_in(text)),

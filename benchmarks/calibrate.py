@@ -29,6 +29,7 @@ DEFAULT = [
     ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
     ROOT / "benchmarks" / "calibration_questions.yaml",
     ROOT / "benchmarks" / "calibration_questions_2.yaml",
+    ROOT / "benchmarks" / "calibration_questions_3.yaml",
 ]
 
 

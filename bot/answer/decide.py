@@ -14,6 +14,7 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from bot.answer.select import carries
+from bot.places import within
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,10 @@ def confident(value: float, threshold: float) -> Check:
 def places_agree(asked: Iterable[str], answered: set[str]) -> Check:
     """A place the question names must be one the answer is about ("Regionaldialog in Bremen").
 
-    A place may be part of a longer name ("Braunschweig" in "Metropolregion Hannover Braunschweig …")."""
-    missing = sorted(p for p in set(asked) if not any(f" {p} " in f" {a} " for a in answered))
+    A place may be part of a longer name ("Braunschweig" in "Metropolregion Hannover Braunschweig …"), and
+    an answer about a town or region answers for the Land it lies in ("Nordthüringen" for "Thüringen"), not
+    the other way round (a passage about Sachsen-Anhalt says nothing about Magdeburg)."""
+    missing = sorted(p for p in set(asked) if not any(f" {p} " in f" {a} " or within(a, p) for a in answered))
     return Check("places", not missing, ", ".join(missing) or "-", "in der Antwort")
 
 
@@ -73,7 +76,7 @@ def unambiguous(gap: float, value: float, threshold: float, margin: float, confl
     return Check("margin", passed, gap, margin)
 
 
-def has_asked_value(field: str | None, text: str, counted: str | None = None) -> Check:
+def has_asked_value(field: str | None, text: str, counted: frozenset[str] = frozenset()) -> Check:
     return Check("asked_field", carries(field, text, counted), field or "-", "Wert im Text")
 
 

@@ -258,11 +258,16 @@ class Engine:
 
     # ----------------------------------------------------------------- answers
 
+    def understand(self, question: str) -> Query:
+        """The question as the engine reads it (series named, places, asked field, time cue …)."""
+        state = self._state
+        return understand(question, state.series_terms, state.index.vocabulary, state.synonyms)
+
     def ask(self, question: str, today: date | None = None) -> Answer:
         """Answer one question; `today` (default: config or the real date) decides what is "next" or "open"."""
         today = today or self.config.today_or_now()
         state = self._state
-        query = understand(question, state.series_terms, state.index.vocabulary)
+        query = self.understand(question)
         if not query.words:
             return self._decline(query, state)
         vector = self.encoder.encode([state.synonyms.expand_text(query.text)])
@@ -316,7 +321,7 @@ class Engine:
         s = self.config.search
         bonus = self.config.answer.preference_weight
         head = list(result.hits[: s.rerank_depth])
-        named = state.named(set(query.stems) | set(state.synonyms.expand(query.text)))
+        named = state.named(set(query.stems) | set(query.expanded))
         rival: set[str] = set()
         if query.ordinal is not None:
             series = query.series or next(

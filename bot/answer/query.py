@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.places import places_in
+from bot.synonyms import Synonyms
 from bot.text import fold, tokens
 
 MAX_QUERY_CHARS = 2000  # longer input is cut before encoding; the channels ask users to be brief long before
@@ -27,6 +28,8 @@ def _cues(*items: str) -> tuple[Cue, ...]:
 
 # The fact a question asks for, in order of precedence ("stellvertretender Vorsitz" is the deputy, "bis wann" a deadline).
 FIELD_CUES: dict[str, tuple[Cue, ...]] = {
+    "email": _cues("email", "=mail", "mailadress", "=e =mail", "=e =mailadresse"),
+    "phone": _cues("telefon", "=tel", "rufnummer", "handynummer", "=phone", "=anrufen", "=telephone"),
     "count": _cues("=wie =viele", "=how =many", "=anzahl", "=number =of", "wieviel"),
     "deputy": _cues("stellvertret", "=vertritt", "=vertreten", "=vertreter", "=vertreterin", "=deputy", "=vice"),
     "members": _cues(
@@ -40,12 +43,14 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "legal_form": _cues("rechtsform", "=legal =form", "=registered =association"),
     "founded": _cues("gegrundet", "gegruendet", "=founded", "=established", "=seit =welchem =jahr"),
-    "hours": _cues("offnungszeit", "oeffnungszeit", "=opening =hours"),
+    "hours": _cues(
+        "offnungszeit", "oeffnungszeit", "=opening =hours", "uhrzeit", "fahrplan", "fahrzeit", "abfahrtszeit",
+        "=zu =welchen =zeiten", "=um =wie =viel =uhr", "=what =time",
+    ),
+    "address": _cues("adress", "anschrift", "=address", "=gebaude", "=raum", "=saal", "=which =building"),
     "duration": _cues("=wie =lange", "=how =long", "=dauer", "=dauert", "laufzeit"),
     "focus_areas": _cues("schwerpunkt", "arbeitsschwerpunkt", "=focus", "=priorities", "handlungsfeld"),
     "tasks": _cues("aufgabe", "=task", "=tasks", "=duties", "=responsibilities"),
-    "email": _cues("email", "=mail", "mailadress", "=e =mail", "=e =mailadresse"),
-    "phone": _cues("telefon", "=tel", "rufnummer", "handynummer", "=phone", "=anrufen", "=telephone"),
     "contact": _cues(
         "ansprechpart", "ansprechperson", "kontaktperson", "=kontakt", "kontaktier", "=wende", "=wenden",
         "=melden", "=an =wen", "=berat", "=berater", "=beraterin", "=beraten", "=contact", "=advises",
@@ -72,7 +77,7 @@ TIME_CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "past": _cues(
         "=letzte", "=letzten", "=letzter", "=letztes", "=zuletzt", "vergangen", "=bisher", "bisherig",
-        "=last", "=previous", "=past",
+        "=last", "=previous", "=past", "=recent", "=latest", "=neueste", "=neuesten", "=jungste", "=jungsten",
     ),
 }  # fmt: skip
 
@@ -110,6 +115,7 @@ _ORDINAL = re.compile(
 _NUMBER_AFTER = re.compile(r"^\s*(?:nr\.?|nummer|no\.?|#)?\s*(\d{1,2})\b")
 _WORD = re.compile(r"[^\W_]+")
 _ANSTEHEN = re.compile(r"\b(steht|stehen)\b.*\ban\b\W*$")
+_OPENING = re.compile(r"\bwann\b.*\bhat\b.*\bgeoe?ffnet\b")  # "Wann hat X geöffnet?": opening hours
 _VORSTEHEN = re.compile(r"\b(steht|stehen|stand)\b.*\bvor\b\W*$")  # separable "vorstehen": to chair
 
 # Verbs and fillers of list questions ("Welche Termine stehen an?", "Gibt es …?"): they say nothing about the topic.
@@ -174,6 +180,23 @@ FILLER = frozenset(
         "bitte",
     ]
 )
+
+# A clause in which the asker says where they are from or live names no place the question is about.
+_ORIGIN = re.compile(
+    r"\b(ich|wir|i|we)\b.*\b(aus|wohne|wohnen|lebe|leben|komme|kommen|sitze|sitzen|ansassig|ansaessig|from|live|"
+    r"based|located)\b"
+)
+_CLAUSE = re.compile(r"[.?!;,]+")
+
+
+def asked_places(text: str) -> frozenset[str]:
+    """Places the question is about; "Ich bin Bürger aus Eisleben" only says who asks."""
+    found: set[str] = set()
+    for clause in _CLAUSE.split(text):
+        if not _ORIGIN.search(fold(clause)):
+            found |= places_in(clause)
+    return frozenset(found)
+
 
 _EN = frozenset(
     [
@@ -267,8 +290,10 @@ class Query:
     """Stems of the words that are not cue words: what the question is about."""
     stems: tuple[str, ...] = ()
     """All stems of the question (with compound parts)."""
-    counted: str | None = None
-    """Stem of the noun a count question counts ("Wie viele *Mitglieder* …?")."""
+    counted: frozenset[str] = frozenset()
+    """Stems of the noun a count question counts ("Wie viele *Mitglieder* …?") and of its synonyms."""
+    expanded: tuple[str, ...] = ()
+    """Stems the staff's synonym list adds ("AG" → "Arbeitsgruppe")."""
 
 
 def _matches(words: tuple[str, ...], cue: Cue, start: int) -> bool:
@@ -358,11 +383,21 @@ def ordinal_of(folded: str, series_words: frozenset[str] = frozenset()) -> int |
 _COUNTED = re.compile(r"\b(?:wie ?viele|anzahl (?:der|an|von)?|how many|number of)\s+([^\W\d_]+)")
 
 
-def counted_of(folded: str) -> str | None:
-    """The stem of the noun after "wie viele" / "how many", if the question counts something."""
+def counted_of(folded: str, synonyms: Synonyms | None = None) -> frozenset[str]:
+    """Stems of the noun after "wie viele" / "how many" and of its synonyms, if the question counts something."""
     m = _COUNTED.search(folded)
-    stems = tokens(m[1]) if m else []
-    return stems[0] if stems else None
+    if not m:
+        return frozenset()
+    return frozenset(tokens(m[1])) | frozenset(synonyms.expand(m[1]) if synonyms else ())
+
+
+def field_of(folded: str, hits: dict[str, set[int]]) -> str | None:
+    """The asked field: separable verbs first ("Wer steht dem Forum vor?"), then the cue words."""
+    if _VORSTEHEN.search(folded):
+        return "chair"
+    if _OPENING.search(folded):
+        return "hours"
+    return first_cue(hits, FIELD_CUES)
 
 
 def series_of(stems: set[str], series: Iterable[tuple[frozenset[str], str]]) -> str | None:
@@ -375,8 +410,9 @@ def understand(
     question: str,
     series: Iterable[tuple[frozenset[str], str]] = (),
     vocabulary: frozenset[str] | None = None,
+    synonyms: Synonyms | None = None,
 ) -> Query:
-    """Parse a question; `series` are (stems, name) of the knowledge's event series."""
+    """Parse a question; `series` are (stems, name) of the knowledge's event series, `synonyms` the staff's list."""
     text = " ".join(question.split())[:MAX_QUERY_CHARS]
     folded = fold(text)
     words = tuple(_WORD.findall(folded))
@@ -392,13 +428,14 @@ def understand(
         folded=folded,
         words=words,
         language=language_of(words),
-        field="chair" if _VORSTEHEN.search(folded) else first_cue(hits, FIELD_CUES),
+        field=field_of(folded, hits),
         time=time_of(folded, hits),
         listing=first_cue(hits, LISTING_CUES),  # type: ignore[arg-type]
         ordinal=ordinal_of(folded, series_words),
         series=series_of(set(stems), series),
-        places=frozenset(places_in(text)),
+        places=asked_places(text),
         content=content,
         stems=stems,
-        counted=counted_of(folded),
+        counted=counted_of(folded, synonyms),
+        expanded=tuple(synonyms.expand(text)) if synonyms else (),
     )

@@ -41,6 +41,11 @@ VALUE_PATTERNS["hours"] = re.compile(
     r"(\d{1,2}([:.]\d{2})?\s*(uhr|h)\b|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|werktags)",
     re.IGNORECASE,
 )
+VALUE_PATTERNS["address"] = re.compile(
+    r"(\b\d{5}\b|straße|strasse|\bstr\.|platz\b|\bweg \d|saal\b|rathaus|kloster|schloss|gebäude|kirche|hotel|"
+    r"gasthof|gasthaus|zentrum\b|schacht\b|\bschule\b)",
+    re.IGNORECASE,
+)
 VALUE_PATTERNS["chair"] = re.compile(
     r"(vorsitz|\bleite[tnr]|leiterin|leitung|sprecher|geschäftsführ|präsident|\bchef)", re.IGNORECASE
 )
@@ -49,8 +54,40 @@ VALUE_PATTERNS["legal_form"] = re.compile(
     r"(rechtsform|\be\.\s?v\.|\bgmbh\b|\bverein\b|\bmbh\b|körperschaft|zweckverband|genossenschaft|informell)",
     re.IGNORECASE,
 )
+_MAGNITUDES = frozenset(
+    {"millionen", "million", "mio", "tausend", "tsd", "hundert", "milliarden", "rund", "uber"}
+)
+_UNITS = frozenset(
+    [
+        "mal",
+        "euro",
+        "eur",
+        "prozent",
+        "jahr",
+        "jahre",
+        "jahren",
+        "jahrlich",
+        "uhr",
+        "monat",
+        "monate",
+        "monaten",
+        "woche",
+        "wochen",
+        "tag",
+        "tage",
+        "tagen",
+        "stunde",
+        "stunden",
+        "minute",
+        "minuten",
+        "km",
+        "kilometer",
+        "meter",
+    ]
+)
+_DATE_OR_YEAR = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}|(19|20)\d\d")
 _NUMBER = re.compile(
-    r"\b(\d+(?:[.,]\d+)*|ein|eine|einen|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|"
+    r"\b(\d+(?:[.,]\d+)*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|"
     r"dreißig|hundert|tausend)\b(?![.:]\d)(?!\.\s)",
     re.IGNORECASE,
 )
@@ -104,16 +141,31 @@ _ANAPHORA = frozenset(
 _WORD = re.compile(r"[^\W_]+")
 
 
-def counts(text: str, counted: str) -> bool:
-    """Whether a number stands right before the counted noun ("22 Studien", "elf Metropolregionen")."""
+def _counted(word: str, counted: frozenset[str]) -> bool:
+    term = stem(word)
+    return len(word) > 2 and any(term.startswith(c) or c.startswith(term) for c in counted)
+
+
+def counts(text: str, counted: frozenset[str]) -> bool:
+    """Whether a number stands right before the counted noun ("22 Studien", "elf Metropolregionen").
+
+    A passage that never names the counted thing cannot be checked by its words; any number counts then
+    ("Wie viele Menschen …?" – "3,8 Millionen Einwohner").
+    """
+    named = any(_counted(w, counted) for w in _WORD.findall(fold(text)))
     for m in _NUMBER.finditer(text):
-        following = _WORD.findall(fold(text[m.end() : m.end() + 60]))[:3]
-        if any(stem(w).startswith(counted) or counted.startswith(stem(w)) for w in following if len(w) > 2):
+        if _DATE_OR_YEAR.fullmatch(m[1]):
+            continue
+        following = _WORD.findall(text[m.end() : m.end() + 60])[:3]
+        if named and any(_counted(w, counted) for w in following):
             return True
+        things = [w for w in following if fold(w) not in _MAGNITUDES][:1]
+        if not named and things and things[0][:1].isupper() and fold(things[0]) not in _UNITS:
+            return True  # "3,8 Millionen Einwohner", not "60.000 €" or "3 Mal"
     return False
 
 
-def carries(field: str | None, text: str, counted: str | None = None) -> bool:
+def carries(field: str | None, text: str, counted: frozenset[str] = frozenset()) -> bool:
     """Whether `text` holds a value of the asked kind (phone, e-mail, amount, count of what, date …)."""
     if field == "count" and counted:
         return counts(text, counted)
@@ -143,7 +195,7 @@ def choose_sentences(
     scores: list[float],
     budget: int,
     field: str | None = None,
-    counted: str | None = None,
+    counted: frozenset[str] = frozenset(),
 ) -> list[int]:
     """Indexes of the sentences to show, in text order: the best one with what it needs, then the next
     best that still fit. The best sentence carrying the asked kind of value goes first."""

@@ -47,7 +47,7 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
         "offnungszeit", "oeffnungszeit", "=opening =hours", "uhrzeit", "fahrplan", "fahrzeit", "abfahrtszeit",
         "=zu =welchen =zeiten", "=um =wie =viel =uhr", "=what =time",
     ),
-    "address": _cues("adress", "anschrift", "=address", "=gebaude", "=raum", "=saal", "=which =building"),
+    "address": _cues("adress", "anschrift", "=address", "=gebaude", "=which =building"),
     "duration": _cues("=wie =lange", "=how =long", "=dauer", "=dauert", "laufzeit"),
     "focus_areas": _cues("schwerpunkt", "arbeitsschwerpunkt", "=focus", "=priorities", "handlungsfeld"),
     "tasks": _cues("aufgabe", "=task", "=tasks", "=duties", "=responsibilities"),
@@ -77,7 +77,7 @@ TIME_CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "past": _cues(
         "=letzte", "=letzten", "=letzter", "=letztes", "=zuletzt", "vergangen", "=bisher", "bisherig",
-        "=last", "=previous", "=past", "=recent", "=latest", "=neueste", "=neuesten", "=jungste", "=jungsten",
+        "=last", "=previous", "=past", "=most =recent", "=recent", "=latest", "=neueste", "=neuesten", "=jungste", "=jungsten",
     ),
 }  # fmt: skip
 
@@ -119,67 +119,17 @@ _OPENING = re.compile(r"\bwann\b.*\bhat\b.*\bgeoe?ffnet\b")  # "Wann hat X geöf
 _VORSTEHEN = re.compile(r"\b(steht|stehen|stand)\b.*\bvor\b\W*$")  # separable "vorstehen": to chair
 
 # Verbs and fillers of list questions ("Welche Termine stehen an?", "Gibt es …?"): they say nothing about the topic.
-FILLER = frozenset(
-    [
-        "gibt",
-        "geben",
-        "gib",
-        "stehen",
-        "steht",
-        "an",
-        "finden",
-        "findet",
-        "statt",
-        "stattfinden",
-        "laufen",
-        "lauft",
-        "laeuft",
-        "geplant",
-        "planen",
-        "kommen",
-        "kommt",
-        "bekannt",
-        "sagen",
-        "sag",
-        "nennen",
-        "nenne",
-        "zeigen",
-        "zeig",
-        "list",
-        "show",
-        "tell",
-        "there",
-        "any",
-        "some",
-        "alle",
-        "all",
-        "mir",
-        "uns",
-        "sich",
-        "welche",
-        "welcher",
-        "welches",
-        "es",
-        "kann",
-        "konnen",
-        "koennen",
-        "ich",
-        "wir",
-        "man",
-        "known",
-        "planned",
-        "scheduled",
-        "happening",
-        "coming",
-        "up",
-        "moment",
-        "mal",
-        "denn",
-        "noch",
-        "schon",
-        "bitte",
-    ]
-)
+FILLER = frozenset({
+    "gibt", "geben", "gib", "stehen", "steht", "an", "finden", "findet", "statt", "stattfinden", "laufen",
+    "lauft", "laeuft", "geplant", "planen", "kommen", "kommt", "bekannt", "sagen", "sag", "nennen", "nenne",
+    "zeigen", "zeig", "alle", "mir", "uns", "sich", "welche", "welcher", "welches", "es", "kann", "konnen",
+    "koennen", "ich", "wir", "man", "moment", "mal", "denn", "noch", "schon", "bitte",
+    # English function words the German stopword lists miss
+    "list", "show", "tell", "there", "any", "some", "all", "known", "planned", "scheduled", "happening",
+    "coming", "up", "about", "most", "take", "takes", "took", "place", "held", "hold", "happen", "happens",
+    "happened", "going", "get", "got", "know", "want", "like", "also", "again", "yet", "just", "anything",
+    "something", "please", "currently",
+})  # fmt: skip
 
 # A clause in which the asker says where they are from or live names no place the question is about.
 _ORIGIN = re.compile(

@@ -47,7 +47,10 @@ class SearchSettings(Section):
     bm25_weight: float = Field(0.3, ge=0, le=1)
     candidates: int = Field(30, ge=1)
     pool: int = Field(
-        100, ge=1, description="HNSW only: BM25's best entries that always join the approximate dense ones."
+        100,
+        ge=1,
+        description="Entries each retriever contributes where not every entry is scored: with HNSW, BM25's "
+        "best always join the approximate dense neighbours; with RRF, the ranks that count.",
     )
     overlap_rank_weight: float = Field(
         0.0, ge=0, description="Re-rank bonus for query terms in the shown text."

@@ -73,9 +73,12 @@ class Manifest:
 class Index:
     """A loaded build: everything search needs, immutable once loaded.
 
-    `vectors` is a read-only view of FAISS's own storage (no second copy in memory), so search can
+    `vectors` is a read-only view of FAISS's own storage (no float32 copy), so search can
     score any entry by its true cosine: entry p owns rows `entry_rows[p]:entry_rows[p + 1]`. Its
     sentences own rows `sentence_rows[p]:sentence_rows[p + 1]` of the memory-mapped `sentence_vectors`.
+    `scan` is a float16 copy of a flat index's vectors (1 KB per vector): a question's full scan
+    reads half the bytes, and search rescores what it names exactly. `shown_cache` holds the stems of
+    entries' shown texts, filled by search's re-rank as it needs them.
     """
 
     path: Path
@@ -89,7 +92,9 @@ class Index:
     entry_rows: np.ndarray
     sentence_vectors: np.ndarray
     sentence_rows: np.ndarray
-    shown_terms: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
+    entry_types: np.ndarray
+    scan: faiss.Index | None = None
+    shown_cache: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -250,6 +255,16 @@ def stored_vectors(dense: faiss.Index) -> np.ndarray:
     return view
 
 
+def _scan_index(dense: faiss.Index) -> faiss.Index | None:
+    """Float16 copy of a flat index for search's full scans (memory-bound: half the bytes, ~35 % faster)."""
+    if not isinstance(dense, faiss.IndexFlat):
+        return None
+    scan = faiss.IndexScalarQuantizer(dense.d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    if dense.ntotal:
+        scan.add(stored_vectors(dense))
+    return scan
+
+
 def _rows(owner: np.ndarray, entries: int) -> np.ndarray:
     """Start/stop offsets per entry; rows of one entry are contiguous because builds append entry by entry."""
     return np.searchsorted(owner, np.arange(entries + 1)).astype(np.int64)
@@ -268,7 +283,7 @@ def _previous_vectors(
             return {}, manifest
         vectors = stored_vectors(faiss.read_index(str(build / "dense.faiss")))
         bounds = _rows(np.load(build / "vector_entry.npy"), len(manifest.entries))
-        sentence_vectors = np.load(build / "sentences.npy")
+        sentence_vectors = np.load(build / "sentences.npy", mmap_mode="r")
         sentence_bounds = np.load(build / "sentence_rows.npy")
         ids = list(manifest.entries)
         return {
@@ -438,6 +453,8 @@ def load_index(index_dir: Path, threads: int = 1) -> Index:
         entry_rows=_rows(vector_entry, len(entries)),
         sentence_vectors=sentence_vectors,
         sentence_rows=sentence_rows,
+        entry_types=np.array([e.type for e in entries], dtype=str),
+        scan=_scan_index(dense),
     )
 
 

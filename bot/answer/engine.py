@@ -168,6 +168,9 @@ class Engine:
             log.warning("%s", problem)
         self._state = _state_for(index, synonyms)
         self._reload_lock = threading.Lock()
+        self.understand(
+            "Wer leitet das Regionalforum Halle?"
+        )  # loads lexicon and place lists now, not at the first question
 
     # ----------------------------------------------------------------- lifecycle
 

@@ -23,7 +23,7 @@ from bot.config import SearchSettings
 from bot.embedding import Encoder
 from bot.index import Index
 from bot.knowledge import AnyEntry
-from bot.text import decompound, sentences, tokens
+from bot.text import sentences, tokens, unknown_parts
 
 SCAN_TOLERANCE = 2e-3  # bound on a cosine's error from float16 vectors (about 5e-4 for unit vectors)
 SHOWN_TERMS_CACHE = 20_000  # entries whose shown terms stay tokenised (the re-rank asks for the top 10)
@@ -51,9 +51,7 @@ class Result:
 
 def query_terms(query: str, index: Index) -> list[str]:
     """Query stems; a compound the knowledge does not know is also tried as its known parts."""
-    stems = tokens(query)
-    vocab = index.bm25.vocab_dict
-    return stems + [p for t in stems if t not in vocab for p in decompound(t, index.vocabulary)]
+    return tokens(query) + unknown_parts(query, index.bm25.vocab_dict, index.vocabulary)
 
 
 def _flat(query_vector: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from functools import lru_cache
 
 import Stemmer
@@ -67,8 +67,6 @@ _ABBREVIATIONS = frozenset(
     ]
 )  # words ending in "." that do not end a sentence
 _SENTENCE_END = re.compile(r"(?<=[^\d\s][.!?])\s+(?=[A-ZÄÖÜ„\"(])")
-_SURFACE: dict[str, str] = {}  # stem → the word it was last made from, so `decompound` can split the word
-_SURFACE_MAX = 200_000
 
 
 def sentences(text: str) -> list[str]:
@@ -223,11 +221,15 @@ def _vocabulary_split(token: str, vocabulary: frozenset[str] | set[str]) -> list
     return []
 
 
-def decompound(token: str, vocabulary: frozenset[str] | set[str]) -> list[str]:
-    """Parts of a stemmed compound: its lexicon parts if `tokens` has seen the word, else a corpus split."""
-    word = _SURFACE.get(token)
-    parts = word_parts(word) if word else ()
-    return list(parts) if parts else _vocabulary_split(token, vocabulary)
+def decompound(word: str, vocabulary: frozenset[str] | set[str]) -> list[str]:
+    """Stemmed parts of a lower-case compound word: its lexicon parts, else a split at the corpus vocabulary."""
+    return list(word_parts(word)) or _vocabulary_split(stem(word), vocabulary)
+
+
+def unknown_parts(text: str, known: Container[str], vocabulary: frozenset[str] | set[str]) -> list[str]:
+    """Parts of the words of `text` whose whole stem is not `known`: a question's compound the index lacks
+    ("Fördermittelberatung") is still found by its parts."""
+    return [p for w in words(text) if stem(w) not in known for p in decompound(w, vocabulary)]
 
 
 def tokens(text: str, vocabulary: frozenset[str] | set[str] | None = None) -> list[str]:
@@ -235,14 +237,11 @@ def tokens(text: str, vocabulary: frozenset[str] | set[str] | None = None) -> li
     where the text does not use the part as a word of its own (parts weigh less than whole words)."""
     found = words(text)
     out = [stem(w) for w in found]
-    if len(_SURFACE) >= _SURFACE_MAX:
-        _SURFACE.clear()
-    _SURFACE.update(zip(out, found, strict=True))
     if vocabulary:
         whole = set(out)
         parts: dict[str, None] = {}
-        for w, s in zip(found, out, strict=True):
-            for p in word_parts(w) or _vocabulary_split(s, vocabulary):
+        for w in found:
+            for p in decompound(w, vocabulary):
                 if p not in whole:
                     parts[p] = None
         out += parts

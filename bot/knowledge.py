@@ -453,17 +453,23 @@ def _line_for(raw: LineDict, loc: tuple[Any, ...]) -> int:
     return line
 
 
-def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
+def read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
+    """A knowledge file's text, or None with a problem naming the line of the first non-UTF-8 byte."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         problems.append(
             Problem(shown, line, "Die Datei ist nicht UTF-8-kodiert. Bitte im Editor als „UTF-8“ speichern.")
         )
-        return None
     except OSError as exc:
         problems.append(Problem(shown, 1, f"Datei kann nicht gelesen werden: {exc.strerror}"))
+    return None
+
+
+def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
+    text = read_text(path, shown, problems)
+    if text is None:
         return None
     loader = _Loader(text)
     loader.duplicate_keys = []

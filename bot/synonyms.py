@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import SYNONYM_FILE, Problem, _display
+from bot.knowledge import SYNONYM_FILE, Problem, _display, read_text
 from bot.text import fold, spans, tokens, words
 
 MAX_TERM_CHARS = 60
@@ -114,16 +114,8 @@ def _where(node: yaml.Node) -> int:
 
 def _read(path: Path, shown: str, problems: list[Problem]) -> yaml.Node | None:
     """The YAML node tree (it keeps a line for every term), or None with a problem."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        problems.append(
-            Problem(shown, line, "Die Datei ist nicht UTF-8-kodiert. Bitte im Editor als „UTF-8“ speichern.")
-        )
-        return None
-    except OSError as exc:
-        problems.append(Problem(shown, 1, f"Datei kann nicht gelesen werden: {exc.strerror}"))
+    text = read_text(path, shown, problems)
+    if text is None:
         return None
     try:
         return yaml.compose(text, Loader=_Loader)

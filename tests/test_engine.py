@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bot.answer import Engine
 from bot.cli import app
-from bot.config import Config, EmbeddingSettings, load_config
+from bot.config import Config, EmbeddingSettings
 from bot.embedding import EncoderError, load_encoder
 from bot.evaluation import evaluate, load_cases, retrieval_metrics, xquad_knowledge
 from bot.index import BuildError, build_index, current_build, load_index, stale_reason
@@ -19,16 +19,6 @@ from bot.index import BuildError, build_index, current_build, load_index, stale_
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval"
 needs_eval = pytest.mark.skipif(not EVAL.exists(), reason="shared/eval not beside the repository")
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config(ROOT / "config.yaml")
-
-
-@pytest.fixture(scope="module")
-def encoder(config: Config):
-    return load_encoder(config.embedding)
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ import faiss
 import numpy as np
 import pytest
 
-from bot.config import Config, load_config
-from bot.embedding import load_encoder
+from bot.config import Config
 from bot.index import (
     FORMAT,
     build_index,
@@ -52,16 +51,6 @@ def write_knowledge(folder: Path, changed: str | None = None) -> Path:
     doc = {"defaults": {"source": {"document": "Test"}, "updated": "2026-11-01"}, "entries": entries}
     (folder / "ag.yaml").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return folder
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config(ROOT / "config.yaml")
-
-
-@pytest.fixture(scope="module")
-def encoder(config: Config):
-    return load_encoder(config.embedding)
 
 
 @pytest.fixture

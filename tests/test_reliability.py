@@ -14,7 +14,6 @@ import pytest
 
 from bot.answer import Engine
 from bot.config import Config
-from bot.embedding import load_encoder
 from bot.index import BuildError, build_index, current_build, load_index, stale_reason
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,11 +31,6 @@ entries:
     title: Bergbaumuseum Wettelrode
     text: Das ErlebnisZentrum Bergbau Röhrigschacht Wettelrode zeigt die Geschichte des Kupferbergbaus.
 """
-
-
-@pytest.fixture(scope="module")
-def encoder():
-    return load_encoder(Config().embedding)
 
 
 @pytest.fixture

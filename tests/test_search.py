@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.config import Config, SearchSettings, load_config
-from bot.embedding import load_encoder
+from bot.config import Config, SearchSettings
 from bot.index import Index, build_index, dense_texts, load_index
 from bot.search import entry_cosine, query_terms, search, sentence_scores
 from bot.text import sentences
@@ -59,16 +58,6 @@ def write_knowledge(folder: Path, n: int = 120, seed: int = 3) -> Path:
     doc = {"defaults": {"source": {"document": "Test"}, "updated": "2026-11-01"}, "entries": entries}
     (folder / "gen.yaml").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return folder
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config(ROOT / "config.yaml")
-
-
-@pytest.fixture(scope="module")
-def encoder(config: Config):
-    return load_encoder(config.embedding)
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,6 @@ from fake_bot_api import (
 )
 
 from bot.config import Config, load_config
-from bot.embedding import load_encoder
 from bot.store import db_path, format_report, stats
 from bot.telegram_bot import build_application, run
 
@@ -41,11 +40,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecatio
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = 4242
 USER = 1001
-
-
-@pytest.fixture(scope="module")
-def encoder():
-    return load_encoder(Config().embedding)
 
 
 @pytest.fixture(scope="module")

@@ -35,8 +35,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answer import Answer, SourceRef
-from bot.config import Config
-from bot.embedding import load_encoder
 from bot.telegram_bot import build_application, format_answer, format_more, html_blocks, pack, run
 
 # PTB warns about its own RetryAfter internals on every 429
@@ -54,8 +52,8 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return make_world(tmp_path_factory.mktemp("faults"), load_encoder(Config().embedding))
+def world(tmp_path_factory, encoder):
+    return make_world(tmp_path_factory.mktemp("faults"), encoder)
 
 
 @pytest.fixture

@@ -82,6 +82,8 @@ class _State:
     calls: list[FundingCall]
     overview: Overview
     names: dict[str, list[tuple[frozenset[str], str]]]
+    general_contacts: list[Contact]
+    """Contacts with an address for general enquiries (info@…), for partial answers."""
     """Entity names (organisations, projects, people, programmes) by their longest stem: (stems, entry id)."""
     _terms: dict[str, frozenset[str]] = field(default_factory=dict)
     _places: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -152,6 +154,7 @@ def _state_for(index: Index, synonyms: Synonyms) -> _State:
             entries=len(entries),
         ),
         names=names,
+        general_contacts=[e for e in entries if isinstance(e, Contact) and e.email and "info" in e.email],
     )
 
 
@@ -431,16 +434,16 @@ class Engine:
         state: _State,
         today: date,
         vector: np.ndarray,
-        budget: int | None = None,
     ) -> str:
         """The asked field (if the entry has it) with the best sentences for context, or the best sentences;
         then what an answer of its type always says."""
-        budget = budget or self.config.answer.max_chars
-        text = self._passage(query, entry, weights, state, vector, budget)
+        budget = self.config.answer.max_chars
         if fielded := field_text(entry, query.field, state.by_id, today):
             rest = budget - len(fielded)
             context = self._passage(query, entry, weights, state, vector, rest) if rest > 80 else ""
             text = f"{fielded}\n{context}" if context else fielded
+        else:
+            text = self._passage(query, entry, weights, state, vector, budget)
         extra = always(entry, text, state.by_id, today)
         return "\n\n".join([text, "\n".join(extra)]) if extra else text
 
@@ -491,12 +494,11 @@ class Engine:
     def _general_contact(self, entry: AnyEntry, state: _State) -> str | None:
         """An e-mail address for general enquiries: the entry's own organisation first, else its source's."""
         org = getattr(entry, "organisation", None) or getattr(entry, "organiser", None)
-        candidates = [c for c in state.by_id.values() if isinstance(c, Contact) and c.email]
-        for contact in candidates:
-            if org and contact.organisation == org and contact.email and "info" in contact.email:
+        for contact in state.general_contacts:
+            if org and contact.organisation == org:
                 return contact.email
-        for contact in candidates:
-            if contact.source.document == entry.source.document and contact.email and "info" in contact.email:
+        for contact in state.general_contacts:
+            if contact.source.document == entry.source.document:
                 return contact.email
         return None
 

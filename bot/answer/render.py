@@ -36,6 +36,10 @@ class Answer:
     more: list[str] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict, compare=False)
     """The decision's inputs (cosine, coverage, overlap, gap, conflict), for calibration; not part of the JSON."""
+    options: list[SourceRef] = field(default_factory=list)
+    """"Meinten Sie …?": the entries that fit about equally well (intent "clarify"), one button each."""
+    language: str = "de"
+    """The asker's language ("de" or "en"): the channel frames buttons and notes in it."""
 
     def plain(self) -> str:
         return f"{self.text}\n\n{self.source_note}" if self.source_note else self.text

@@ -103,3 +103,54 @@ def test_funding_overview_orders_by_deadline() -> None:
         and "info@seg-msh.de" in text
     )
     assert "Noch nicht geöffnet" in listings.funding_overview(calls, date(2024, 1, 1), BY_ID, 3).text
+
+
+def test_english_listings_frame_in_english_and_keep_titles_german() -> None:
+    answer = listings.next_events("q", EVENTS, date(2024, 3, 1), "Regionaldialog", BY_ID, 3, language="en")
+    assert answer.text.split("\n") == [
+        "Upcoming events (Regionaldialog, as of 1 March 2024):",
+        "• 2. Regionaldialog at the end of April 2024, announced",
+        "• 3. Regionaldialog on 13 June 2024",
+        "Contact: SEG, Email: info@seg-msh.de",
+    ]
+    assert answer.source_note == "Source: Testquelle" and answer.language == "en"
+    later = listings.next_events("q", EVENTS, date(2026, 1, 1), "Regionaldialog", BY_ID, 3, language="en")
+    assert later.text.startswith(
+        "No upcoming event (Regionaldialog) is known at the moment (as of 1 January 2026).\n"
+        "Most recent: 3. Regionaldialog on 13 June 2024."
+    )
+    every = listings.next_events("q", EVENTS, date(2024, 3, 1), None, BY_ID, 3, language="en")
+    assert every.text.startswith("Upcoming events (events, as of 1 March 2024):")
+    last = listings.last_event("q", EVENTS, date(2026, 1, 1), "AG Wirtschaftsförderung", BY_ID, language="en")
+    assert last.text == (
+        "Most recent (AG Wirtschaftsförderung, as of 1 January 2026): 1. AG Wirtschaftsförderung on 2 May 2024."
+    )
+
+
+def test_english_funding_overview_and_contact_list() -> None:
+    call = FundingCall(
+        id="a",
+        type="funding_call",
+        title="A",
+        text="A.",
+        programme="UNTERNEHMEN REVIER",
+        topics=["Wasserstoff"],
+        closes=date(2024, 5, 31),
+        contacts=["k"],
+        source=SRC,
+        updated=DAY,
+    )
+    answer = listings.funding_overview([call], date(2024, 4, 1), BY_ID, 3, language="en")
+    assert answer.question == "Funding calls"
+    assert answer.text.split("\n") == [
+        "Funding calls (as of 1 April 2024):",
+        "• UNTERNEHMEN REVIER – Topics: Wasserstoff. Open: The call runs until 31 May 2024.",
+        "Advisers: SEG, Email: info@seg-msh.de",
+    ]
+    empty = listings.funding_overview([], date(2024, 4, 1), BY_ID, 3, language="en").text
+    assert "No open or announced funding call with a deadline is known" in empty
+    contacts = listings.contact_list("Wasserstoff", [CONTACT], BY_ID, language="en")
+    assert contacts.text == "Contact persons for “Wasserstoff”:\n• SEG, Email: info@seg-msh.de"
+    assert listings.contact_list("Wasserstoff", [CONTACT], BY_ID).text.startswith(
+        "Ansprechpartner zum Thema „Wasserstoff“:"
+    )

@@ -1,6 +1,7 @@
 """Computed lists: next events of a series, the funding overview, contact persons for a topic.
 
-Pure functions over entries and a date; the engine decides whether a list answers the question.
+Pure functions over entries and a date; the engine decides whether a list answers the question. Headings
+and notes follow `language` (see `render.LABELS`); titles, series and places stay as the knowledge has them.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from datetime import date
 
 from bot.answer.render import (
     Answer,
+    as_of,
     bullets,
     contact_line,
     event_line,
     funding_status,
+    labels,
     source_note,
     source_ref,
 )
@@ -69,83 +72,106 @@ def next_events(
     series: str | None,
     by_id: dict[str, AnyEntry],
     limit: int,
+    language: str = "de",
 ) -> Answer:
     """Upcoming events of `series` after `today`, soonest first; when none is known, the latest one."""
+    words = labels(language)
     chosen = series_events(events, series)
-    label = series or "Veranstaltungen"
+    label = series or words["events"]
+    stand = as_of(today, language)
     coming = upcoming(chosen, today)
     if coming:
         shown = coming[:limit]
-        text = bullets(f"Nächste Termine ({label}, Stand {today:%d.%m.%Y}):", [event_line(e) for e in shown])
+        heading = words["next_heading"].format(label=label, as_of=stand)
+        text = bullets(heading, [event_line(e, language) for e in shown])
     else:
         shown = past(chosen, today)[:1]
-        text = f"Zurzeit ist kein kommender Termin ({label}) bekannt (Stand {today:%d.%m.%Y})."
+        text = words["none_coming"].format(label=label, as_of=stand)
         if shown:
-            text += f"\nZuletzt: {event_line(shown[0])}."
+            text += "\n" + words["latest"].format(line=event_line(shown[0], language))
     contacts = contacts_of(list(shown), by_id)
     if contacts:
-        text += "\nKontakt: " + "; ".join(contact_line(c, by_id) for c in contacts[:2])
+        text += "\n" + words["contact"] + "; ".join(contact_line(c, by_id, language) for c in contacts[:2])
     return Answer(
         question=question,
         intent="event",
         found=bool(shown),
         text=text,
-        source_note=source_note(list(shown)) if shown else "",
+        source_note=source_note(list(shown), language) if shown else "",
         sources=[source_ref(e) for e in shown],
+        language=language,
     )
 
 
 def last_event(
-    question: str, events: list[Event], today: date, series: str | None, by_id: dict[str, AnyEntry]
+    question: str,
+    events: list[Event],
+    today: date,
+    series: str | None,
+    by_id: dict[str, AnyEntry],
+    language: str = "de",
 ) -> Answer:
     """The latest event of `series` before `today`."""
     shown = past(series_events(events, series), today)[:1]
     if not shown:
-        return Answer(question=question, intent="event", found=False, text="")
-    text = f"Zuletzt ({series or 'Veranstaltungen'}, Stand {today:%d.%m.%Y}): {event_line(shown[0])}."
+        return Answer(question=question, intent="event", found=False, text="", language=language)
+    words = labels(language)
+    text = words["last_heading"].format(
+        label=series or words["events"], as_of=as_of(today, language), line=event_line(shown[0], language)
+    )
     return Answer(
         question=question,
         intent="event",
         found=True,
         text=text,
-        source_note=source_note(list(shown)),
+        source_note=source_note(list(shown), language),
         sources=[source_ref(shown[0])],
+        language=language,
     )
 
 
-def funding_overview(calls: list[FundingCall], today: date, by_id: dict[str, AnyEntry], limit: int) -> Answer:
+def funding_overview(
+    calls: list[FundingCall], today: date, by_id: dict[str, AnyEntry], limit: int, language: str = "de"
+) -> Answer:
     """Open and coming calls by deadline, then the most recently closed ones; who advises."""
+    words = labels(language)
     current = [c for c in calls if not (c.closes and c.closes < today)]
     closed = sorted((c for c in calls if c.closes and c.closes < today), key=lambda c: c.closes, reverse=True)
-    lines = [f"Förderaufrufe (Stand {today:%d.%m.%Y}):"]
+    lines = [words["calls_heading"].format(as_of=as_of(today, language))]
     if not any(c.opens or c.closes for c in current):
-        lines.append("Derzeit ist kein offener oder angekündigter Förderaufruf mit Frist bekannt.")
+        lines.append(words["no_calls"])
     for call in sorted(current, key=lambda c: (c.closes is None, c.closes or today)):
-        topics = f" – Themen: {', '.join(call.topics)}" if call.topics else ""
-        status = funding_status(call, today) or "Keine Frist bekannt."
+        topics = words["call_topics"].format(topics=", ".join(call.topics)) if call.topics else ""
+        status = funding_status(call, today, language) or words["no_deadline"]
         lines.append(f"• {call.programme}{topics}. {status}")
     for call in closed[:limit]:
-        lines.append(f"• {call.programme}: {funding_status(call, today)}")
+        lines.append(f"• {call.programme}: {funding_status(call, today, language)}")
     shown: list[AnyEntry] = [*current, *closed[:limit]]
     contacts = contacts_of(shown, by_id)
     if contacts:
-        lines.append("Beratung: " + "; ".join(contact_line(c, by_id) for c in contacts[:2]))
+        lines.append(words["advisers"] + "; ".join(contact_line(c, by_id, language) for c in contacts[:2]))
     return Answer(
-        question="Förderaufrufe",
+        question=words["calls"],
         intent="funding",
         found=bool(shown),
         text="\n".join(lines),
-        source_note=source_note(shown) if shown else "",
+        source_note=source_note(shown, language) if shown else "",
         sources=[source_ref(c) for c in shown],
+        language=language,
     )
 
 
-def contact_list(topic: str, contacts: list[Contact], by_id: dict[str, AnyEntry]) -> Answer:
+def contact_list(
+    topic: str, contacts: list[Contact], by_id: dict[str, AnyEntry], language: str = "de"
+) -> Answer:
+    """Contact persons for a topic the asker named (the topic is quoted as asked)."""
+    heading = labels(language)["contacts_heading"].format(topic=topic)
     return Answer(
         question=topic,
         intent="contact",
         found=bool(contacts),
-        text=bullets(f"Ansprechpartner zum Thema „{topic}“:", [contact_line(c, by_id) for c in contacts]),
-        source_note=source_note(list(contacts)) if contacts else "",
+        text=bullets(heading, [contact_line(c, by_id, language) for c in contacts]),
+        source_note=source_note(list(contacts), language) if contacts else "",
         sources=[source_ref(c) for c in contacts],
+        language=language,
     )

@@ -153,3 +153,73 @@ def test_funding_event_membership_fields_and_what_they_always_say() -> None:
         updated=DAY,
     )
     assert "60.000 €" in field_text(fee, "amount", {}, DAY)
+
+
+def test_fields_and_what_they_always_say_in_english() -> None:
+    chair, deputy = _contact("a", "Frank Bannert", role="Landrat"), _contact("b", "Bernd Wiegand")
+    org = Organisation(
+        id="forum",
+        type="organisation",
+        title="Forum",
+        text="Ein Forum.",
+        name="Forum",
+        kind="forum",
+        chair="a",
+        deputy="b",
+        members=["Politik", "Wirtschaft"],
+        founded=When.model_validate("2019"),
+        source=SRC,
+        updated=DAY,
+    )
+    by_id = {"a": chair, "b": deputy, "forum": org}
+    assert field_text(org, "chair", by_id, DAY, language="en") == (
+        "Chair (Forum): Frank Bannert, Landrat\nDeputy chair: Bernd Wiegand"
+    )
+    assert field_text(org, "members", by_id, DAY, language="en") == "Members (Forum): Politik, Wirtschaft."
+    assert field_text(org, "founded", by_id, DAY, language="en") == "Forum: founded in 2019."
+    assert field_text(org, "contact", by_id, DAY, language="en") == "Contact person: Frank Bannert, Landrat"
+    fee = Membership(
+        id="f",
+        type="membership",
+        title="Beitrag",
+        text="Beitrag.",
+        member="Landkreis Peine",
+        body="x",
+        annual_amount_eur=60000,
+        source=SRC,
+        updated=DAY,
+    )
+    assert field_text(fee, "amount", {}, DAY, language="en") == "Landkreis Peine: 60,000 € per year."
+    call = FundingCall(
+        id="c",
+        type="funding_call",
+        title="Aufruf",
+        text="Ein Aufruf.",
+        programme="REVIER",
+        closes=date(2024, 5, 31),
+        contacts=["a"],
+        source=SRC,
+        updated=DAY,
+    )
+    assert always(call, "Ein Aufruf.", by_id, date(2024, 4, 1), language="en") == [
+        "Open: The call runs until 31 May 2024. (as of 1 April 2024)",
+        "Advisers: Frank Bannert, Landrat",
+    ]
+    event = Event(
+        id="e",
+        type="event",
+        title="8. Regionaldialog",
+        text="Der Regionaldialog.",
+        date=When.model_validate("Ende April 2024"),
+        place="Sangerhausen",
+        status="geplant",
+        source=SRC,
+        updated=DAY,
+    )
+    assert always(event, event.text, {}, DAY, language="en") == [
+        "Date: end of April 2024, Place: Sangerhausen, (was announced for end of April 2024)"
+    ]
+    # a date the German passage already gives is not repeated in English
+    assert always(event, "Ende April 2024 in Sangerhausen", {}, DAY, language="en") == [
+        "(was announced for end of April 2024)"
+    ]

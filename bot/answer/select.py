@@ -10,7 +10,16 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.answer.render import bullets, contact_line, event_when, funding_status
+from bot.answer.render import (
+    as_of,
+    bullets,
+    contact_line,
+    date_text,
+    event_when,
+    funding_status,
+    labels,
+    when_phrase,
+)
 from bot.knowledge import AnyEntry, Contact, Event, FundingCall, Membership, Organisation, Project
 from bot.text import fold, stem, tokens
 
@@ -223,78 +232,97 @@ def passage(sentences: list[str], keep: list[int]) -> str:
     return " ".join(sentences[i] for i in keep)
 
 
-def _people(refs: list[str], by_id: dict[str, AnyEntry]) -> list[str]:
-    return [contact_line(c, by_id) for r in refs if isinstance(c := by_id.get(r), Contact)]
+def _people(refs: list[str], by_id: dict[str, AnyEntry], language: str = "de") -> list[str]:
+    return [contact_line(c, by_id, language) for r in refs if isinstance(c := by_id.get(r), Contact)]
 
 
-def field_text(entry: AnyEntry, field: str | None, by_id: dict[str, AnyEntry], today: date) -> str | None:
-    """The answer a structured field of `entry` gives to a question for `field`, if the entry has it."""
+def field_text(
+    entry: AnyEntry, field: str | None, by_id: dict[str, AnyEntry], today: date, language: str = "de"
+) -> str | None:
+    """The answer a structured field of `entry` gives to a question for `field`, if the entry has it.
+
+    Labels follow `language`; the values (names, members, topics) stay as the knowledge has them."""
+    words = labels(language)
     name = getattr(entry, "name", None) or entry.title
     if isinstance(entry, Organisation):
         if field in ("chair", "deputy"):
             ref = entry.chair if field == "chair" else entry.deputy
-            label = "Vorsitz" if field == "chair" else "Stellvertretung"
-            people = _people([ref] if ref else [], by_id)
+            people = _people([ref] if ref else [], by_id, language)
             if people:
-                other = _people([entry.deputy] if field == "chair" and entry.deputy else [], by_id)
+                other = _people([entry.deputy] if field == "chair" and entry.deputy else [], by_id, language)
                 return "\n".join(
-                    [f"{label} ({name}): {people[0]}", *(f"Stellvertretung: {p}" for p in other)]
+                    [f"{words[field]} ({name}): {people[0]}", *(f"{words['deputy']}: {p}" for p in other)]
                 )
         if field == "members" and entry.members:
-            return f"Mitglieder ({name}): {', '.join(entry.members)}."
+            return words["members"].format(name=name, members=", ".join(entry.members))
         if field == "tasks" and entry.tasks:
-            return bullets(f"Aufgaben ({name}):", entry.tasks)
+            return bullets(words["tasks"].format(name=name), entry.tasks)
         if field == "focus_areas" and entry.focus_areas:
-            return bullets(f"Arbeitsschwerpunkte ({name}):", entry.focus_areas)
+            return bullets(words["focus_areas"].format(name=name), entry.focus_areas)
         if field in ("date", "founded") and entry.founded:
-            return f"{name}: gegründet {entry.founded.german()}."
+            return words["founded"].format(
+                name=name, date=date_text(entry.founded, language), when=when_phrase(entry.founded, language)
+            )
         if field == "legal_form" and entry.legal_form:
-            return f"Rechtsform ({name}): {entry.legal_form}."
+            return words["legal_form"].format(name=name, form=entry.legal_form)
     if isinstance(entry, Contact):
         if field == "email" and entry.email:
-            return f"E-Mail von {entry.person}: {entry.email}"
+            return words["email_of"].format(person=entry.person, email=entry.email)
         if field == "phone" and entry.phone:
-            return f"Telefon von {entry.person}: {entry.phone}"
+            return words["phone_of"].format(person=entry.person, phone=entry.phone)
         if field == "contact":
-            return contact_line(entry, by_id)
+            return contact_line(entry, by_id, language)
     if isinstance(entry, FundingCall):
-        if field in ("deadline", "date") and (status := funding_status(entry, today)):
-            return f"{entry.programme}: {status} (Stand {today:%d.%m.%Y})"
+        if field in ("deadline", "date") and (status := funding_status(entry, today, language)):
+            return f"{entry.programme}: " + words["status_as_of"].format(
+                status=status, as_of=as_of(today, language)
+            )
         if field == "amount" and entry.amount:
             return f"{entry.programme}: {entry.amount}"
         if field == "topic" and entry.topics:
-            return f"Themen ({entry.programme}): {', '.join(entry.topics)}."
+            return words["topics"].format(name=entry.programme, topics=", ".join(entry.topics))
     if isinstance(entry, Membership) and field == "amount" and entry.annual_amount_eur is not None:
-        amount = f"{entry.annual_amount_eur:,.0f}".replace(",", ".")
+        amount = f"{entry.annual_amount_eur:,.0f}".replace(",", words["thousands"])
         note = f" ({entry.amount_note})" if entry.amount_note else ""
-        return f"{entry.member}: jährlich {amount} €{note}."
+        return words["per_year"].format(member=entry.member, amount=amount, note=note)
     if field == "contact":
         refs = list(getattr(entry, "contacts", []))
-        people = _people(refs, by_id)
+        people = _people(refs, by_id, language)
         if not people and isinstance(entry, Organisation | Project):
-            people = _people([entry.chair] if isinstance(entry, Organisation) and entry.chair else [], by_id)
+            chair = [entry.chair] if isinstance(entry, Organisation) and entry.chair else []
+            people = _people(chair, by_id, language)
         if people:
-            return bullets("Ansprechpartner:", people) if len(people) > 1 else f"Ansprechpartner: {people[0]}"
+            if len(people) > 1:
+                return bullets(words["contact_people"], people)
+            return words["contact_person"].format(person=people[0])
     return None
 
 
-def always(entry: AnyEntry, shown: str, by_id: dict[str, AnyEntry], today: date) -> list[str]:
-    """What an answer of this type always says: a call's deadline status and advisers, an event's date and place."""
+def always(
+    entry: AnyEntry, shown: str, by_id: dict[str, AnyEntry], today: date, language: str = "de"
+) -> list[str]:
+    """What an answer of this type always says: a call's deadline status and advisers, an event's date and place.
+
+    A fact already in `shown` (in the knowledge's German or in the asker's language) is not repeated."""
+    words = labels(language)
     lines: list[str] = []
     if isinstance(entry, FundingCall):
-        if status := funding_status(entry, today):
-            lines.append(f"{status} (Stand {today:%d.%m.%Y})")
-        people = [p for p in _people(entry.contacts, by_id) if p.split(",")[0] not in shown]
+        if status := funding_status(entry, today, language):
+            lines.append(words["status_as_of"].format(status=status, as_of=as_of(today, language)))
+        people = [p for p in _people(entry.contacts, by_id, language) if p.split(",")[0] not in shown]
         if people:
-            lines.append("Beratung: " + "; ".join(people[:2]))
+            lines.append(words["advisers"] + "; ".join(people[:2]))
     elif isinstance(entry, Event):
-        when = event_when(entry)
-        facts = [f"Termin: {when}" if when and entry.date.german() not in shown else ""]
-        facts.append(f"Ort: {entry.place}" if entry.place and entry.place not in shown else "")
+        facts: list[str] = []
+        if entry.date and not any(d in shown for d in (entry.date.german(), date_text(entry.date, language))):
+            when, day = event_when(entry, language), date_text(entry.date, language)
+            facts.append(words["event_date"].format(when=when, date=day))
+        if entry.place and entry.place not in shown:
+            facts.append(words["place"].format(place=entry.place))
         if entry.status == "geplant" and entry.date and entry.date.latest() < today:
-            facts.append(f"(war für {entry.date.german()} angekündigt)")
-        if line := ", ".join(f for f in facts if f):
+            facts.append(words["was_announced"].format(date=date_text(entry.date, language)))
+        if line := ", ".join(facts):
             lines.append(line)
     elif isinstance(entry, Contact) and entry.email and entry.email not in shown:
-        lines.append(f"E-Mail: {entry.email}")
+        lines.append(words["email"].format(email=entry.email))
     return lines

@@ -131,15 +131,17 @@ def ask(
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Eine Frage beantworten (oder viele, zeilenweise von stdin)."""
+    """Eine Frage beantworten (oder viele, zeilenweise von stdin; jede für sich, ohne Gesprächsverlauf)."""
+    from bot.dialogue import Dialogue
+
     config = _config(config_path)
     day = _date(today)
-    engine = _engine(config, knowledge, index, progress=not as_json)
+    dialogue = Dialogue(_engine(config, knowledge, index, progress=not as_json), None, config)
     questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
     for q in questions:
         if question is None and not q.strip():
             continue
-        answer = engine.ask(q, today=day)
+        answer = dialogue.answer(q, today=day)
         if as_json:
             typer.echo(json.dumps(answer.as_json(), ensure_ascii=False))
         else:
@@ -153,30 +155,30 @@ def chat(
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Im Terminal mit regiobot chatten (ohne Telegram)."""
+    """Im Terminal mit regiobot chatten (ohne Telegram): Nachfragen, Befehle wie /termine, Knöpfe per Nummer."""
+    from bot.dialogue import Dialogue
+    from bot.dialogue.terminal import run as run_terminal
+    from bot.store import Store
+
     config = _config(config_path)
     day = _date(today)
     engine = _engine(config, knowledge, index)
-    typer.echo("regiobot – stellen Sie Ihre Frage. Beenden mit „exit“ oder Strg+D.")
+    interactive = sys.stdin.isatty()
+    typer.echo("regiobot – stellen Sie Ihre Frage. Befehle: /start, /hilfe, /termine, /foerderung, /kontakt.")
+    typer.echo("Knöpfe wählen Sie mit ihrer Nummer, „mehr“ zeigt weitere Treffer; beenden mit „exit“ oder Strg+D.")
     for example in engine.example_questions(3):
         typer.echo(f"  z. B.: {example}")
-    while True:
-        try:
-            line = input("\nFrage: ")
-        except (EOFError, KeyboardInterrupt):
-            typer.echo("")
-            break
-        if line.strip().lower() in {"exit", "quit", "ende", "tschüss"}:
-            break
-        if not line.strip():
-            continue
-        if line.strip().lower() in {"/termine", "termine"}:
-            answer = engine.upcoming_events(day)
-        elif line.strip().lower() in {"/foerderung", "/förderung"}:
-            answer = engine.funding_overview(day)
-        else:
-            answer = engine.ask(line, today=day)
-        typer.echo(answer.plain())
+    store = Store(config)
+    try:
+        run_terminal(
+            Dialogue(engine, store, config),
+            read=lambda: input("\nFrage: " if interactive else ""),
+            write=lambda text: typer.echo(text if interactive else f"{text}\n"),
+            today=day,
+        )
+    finally:
+        store.close()
+    typer.echo("")
 
 
 @app.command("eval")
@@ -257,7 +259,7 @@ def format_summaries(summaries: dict[str, dict[str, float]]) -> str:
 @app.command()
 def run(config_path: ConfigOpt = None) -> None:
     """Telegram-Bot starten (Token aus TELEGRAM_BOT_TOKEN)."""
-    from bot.telegram_bot import run as run_bot
+    from bot.telegram import run as run_bot
 
     raise typer.Exit(run_bot(_config(config_path)))
 

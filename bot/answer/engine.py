@@ -16,12 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import decide, listings
+from bot.answer import decide, followup, listings
+from bot.answer.followup import Step
 from bot.answer.query import Query, understand
 from bot.answer.render import (
     Answer,
     Overview,
+    date_text,
     decline_text,
+    event_line,
     partial_text,
     source_note,
     source_ref,
@@ -46,6 +49,15 @@ from bot.text import sentences, tokens
 
 log = logging.getLogger(__name__)
 
+# The question a next-step button stands for, read by the same understanding as typed follow-ups.
+STEP_QUESTIONS = {
+    ("contact", "de"): "Wer ist Ansprechperson?",
+    ("contact", "en"): "Who is the contact person?",
+    ("deadline", "de"): "Bis wann läuft die Frist?",
+    ("deadline", "en"): "Until when is the deadline?",
+    ("next", "de"): "Wann ist der nächste Termin?",
+    ("next", "en"): "When is the next date?",
+}
 MAX_ANSWER_CHARS = 900  # with the source line; a sibling's sentences are only added below this
 PASSAGE_SLACK = 60  # a passage this little over the budget is shown whole rather than cut to sentences
 
@@ -295,10 +307,12 @@ class Engine:
             listed = list(listings.series_events(state.events, query.series))
             if query.time == "next":
                 answer = listings.next_events(
-                    query.text, state.events, today, query.series, state.by_id, limit
+                    query.text, state.events, today, query.series, state.by_id, limit, language=query.language
                 )
             else:
-                answer = listings.last_event(query.text, state.events, today, query.series, state.by_id)
+                answer = listings.last_event(
+                    query.text, state.events, today, query.series, state.by_id, language=query.language
+                )
         elif (
             query.listing == "events"
             and query.time in ("next", "current")
@@ -306,11 +320,14 @@ class Engine:
             and not specific
         ):
             listed = list(listings.series_events(state.events, None))
-            answer = listings.next_events(query.text, state.events, today, None, state.by_id, limit)
+            answer = listings.next_events(
+                query.text, state.events, today, None, state.by_id, limit, language=query.language
+            )
         elif query.listing == "calls" and not specific and (query.time or query.field in (None, "deadline")):
             listed = list(state.calls)
             answer = replace(
-                listings.funding_overview(state.calls, today, state.by_id, limit), question=query.text
+                listings.funding_overview(state.calls, today, state.by_id, limit, language=query.language),
+                question=query.text,
             )
         else:
             return None
@@ -402,6 +419,8 @@ class Engine:
             decide.has_asked_value(query.field, body, query.counted),
         ]
         verdict = decide.verdict(query.text, checks)
+        if verdict.action != "answer" and (options := self._options(query, hits, coverage, weights, verdict)):
+            return replace(self._clarify(query, options), features=features)
         if verdict.action == "decline":
             return replace(self._decline(query, state, hits), features=features)
         if verdict.action == "partial":
@@ -409,19 +428,21 @@ class Engine:
         shown = [entry]
         if sibling and runner and gap < self.config.answer.sibling_gap:
             extra = self._passage(query, runner.entry, weights, state, vector, budget=220)
-            note = source_note([entry, runner.entry])
+            note = source_note([entry, runner.entry], language=query.language)
             combined = f"{body}\n\n{runner.entry.title}: {extra}"
             if _adds(extra, body, weights, state) and len(combined) + len(note) + 2 <= MAX_ANSWER_CHARS:
                 body = combined
                 shown.append(runner.entry)
+        person = getattr(entry, query.field, None) if query.field in ("chair", "deputy") else None
         answer = Answer(
             question=query.text,
             intent=_intent(query, entry),
             found=True,
             text=body,
-            source_note=source_note(shown),
+            about=person if isinstance(entry, Organisation) and person else None,
+            source_note=source_note(shown, language=query.language),
             sources=[source_ref(h.entry, h.score) for h in _ordered(hits, shown)[:5]],
-            more=self._more(hits, today, shown),
+            more=self._more(hits, today, shown, query.language),
             features=features,
         )
         return self._frame(query, answer)
@@ -438,13 +459,13 @@ class Engine:
         """The asked field (if the entry has it) with the best sentences for context, or the best sentences;
         then what an answer of its type always says."""
         budget = self.config.answer.max_chars
-        if fielded := field_text(entry, query.field, state.by_id, today):
+        if fielded := field_text(entry, query.field, state.by_id, today, language=query.language):
             rest = budget - len(fielded)
             context = self._passage(query, entry, weights, state, vector, rest) if rest > 80 else ""
             text = f"{fielded}\n{context}" if context else fielded
         else:
             text = self._passage(query, entry, weights, state, vector, budget)
-        extra = always(entry, text, state.by_id, today)
+        extra = always(entry, text, state.by_id, today, language=query.language)
         return "\n\n".join([text, "\n".join(extra)]) if extra else text
 
     def _passage(
@@ -468,6 +489,249 @@ class Engine:
         )
         return passage(parts, choose_sentences(parts, scores, budget, query.field, query.counted))
 
+    def _options(
+        self,
+        query: Query,
+        hits: list[Hit],
+        coverage: float,
+        weights: dict[str, float],
+        verdict: decide.Verdict,
+    ) -> list[Hit] | None:
+        """Two or three different entries that each hold the question's words and score about equally, for a
+        question that names no entity and would otherwise be declined or only partly answered: it is
+        under-specified ("Wer leitet die AG?") and worth a "Meinten Sie …?". A question with words the knowledge
+        does not know is off its topics and keeps the refusal; one naming an entity keeps its partial answer."""
+        a = self.config.answer
+        state = self._state
+        if not set(verdict.failed) <= {"confidence", "asked_field"} or coverage < 1.0:
+            return None
+        if state.named(set(query.stems) | set(query.expanded)):
+            return None
+        top = hits[0].score
+        options: list[Hit] = []
+        for hit in hits:
+            if top - hit.score > a.clarify_gap or len(options) == 3:
+                break
+            fits = _weighted_share(weights, state.terms(hit.entry)) >= a.clarify_overlap
+            if fits and not any(
+                _siblings(hit.entry, o.entry) or hit.entry.title == o.entry.title for o in options
+            ):
+                options.append(hit)
+        return options if len(options) >= 2 else None
+
+    def _clarify(self, query: Query, options: list[Hit]) -> Answer:
+        titles = " oder ".join(f"„{h.entry.title}“" for h in options)
+        text = (
+            f"Did you mean {titles.replace(' oder ', ' or ')}? Please choose:"
+            if query.language == "en"
+            else f"Meinten Sie {titles}? Bitte wählen Sie:"
+        )
+        return Answer(
+            question=query.text,
+            intent="clarify",
+            found=False,
+            text=text,
+            sources=[source_ref(h.entry, h.score) for h in options],
+            options=[source_ref(h.entry, h.score) for h in options],
+            language=query.language,
+        )
+
+    # ----------------------------------------------------------------- follow-ups and chosen entries
+
+    def answer_entry(self, entry_id: str, question: str, today: date | None = None) -> Answer | None:
+        """The question answered from one entry the person chose ("Meinten Sie …?"); None for an unknown id."""
+        state = self._state
+        entry = state.by_id.get(entry_id)
+        if entry is None:
+            return None
+        today = today or self.config.today_or_now()
+        query = self.understand(question or entry.title)
+        vector = self.encoder.encode([state.synonyms.expand_text(query.text)])
+        weights = {t: idf(state.index, t) for t in query_terms(query.text, state.index)}
+        body = self._compose(query, entry, weights, state, today, vector)
+        answer = Answer(
+            question=query.text,
+            intent=_intent(query, entry),
+            found=True,
+            text=body,
+            source_note=source_note([entry], language=query.language),
+            sources=[source_ref(entry)],
+            language=query.language,
+        )
+        return self._frame(query, answer)
+
+    def follow_up(
+        self, entry_id: str, question: str, today: date | None = None, strict: bool = True
+    ) -> Answer | None:
+        """A message about the entry just shown ("und wo?", "bis wann?", "und der danach?", "mehr dazu"),
+        answered from that entry and the entries it links to. None when the message is no follow-up: it names a
+        subject of its own, asks for a list or a numbered event, or nothing a field could answer. Not `strict`: words
+        the knowledge does not know are allowed (for a message that, asked afresh, found nothing)."""
+        state = self._state
+        entry = state.by_id.get(entry_id)
+        if entry is None:
+            return None
+        today = today or self.config.today_or_now()
+        query = self.understand(question)
+        kind = followup.kind_of(query)
+        if kind is None:
+            return None
+        near = followup.linked(entry, state.by_id, state.by_id.values())
+        about = state.terms(entry).union(*(state.terms(e) for e in near))
+        named = state.named(set(query.stems) | set(query.expanded))
+        if query.places and not decide.places_agree(query.places, set(state.places(entry))).passed:
+            return None
+        vocabulary = state.index.vocabulary if strict else frozenset(query.content)
+        if followup.own_subject(query, about, named, {entry.id, *(e.id for e in near)}, vocabulary):
+            return None
+        if kind in ("after", "before"):
+            if not (isinstance(entry, Event) and entry.series):
+                return None
+            return self._neighbour(query, entry, later=kind == "after")
+        if kind == "more":
+            return self._whole(query, entry, today)
+        return self._field_answer(query, entry, near, today)
+
+    def step(
+        self, kind: str, entry_id: str, today: date | None = None, language: str = "de"
+    ) -> Answer | None:
+        """What a next-step button under an answer shows: the entry's contacts, its deadline or the next event."""
+        state = self._state
+        entry = state.by_id.get(entry_id)
+        if entry is None:
+            return None
+        today = today or self.config.today_or_now()
+        question = STEP_QUESTIONS.get((kind, language)) or STEP_QUESTIONS.get((kind, "de"))
+        if question is None:
+            return None
+        query = self.understand(question)
+        if kind == "next":
+            upcoming = self._upcoming_of(entry, today)
+            if not upcoming:
+                return None
+            return self._facts(query, upcoming[0], event_line(upcoming[0], language=language))
+        near = followup.linked(entry, state.by_id, state.by_id.values())
+        return self._field_answer(query, entry, near, today)
+
+    def steps(self, answer: Answer, today: date | None = None) -> list[Step]:
+        """Next steps the knowledge holds for an answer's main entry: contact person, deadline, next event, source."""
+        state = self._state
+        if not answer.found or not answer.sources:
+            return []
+        entry = state.by_id.get(answer.sources[0].id)
+        if entry is None:
+            return []
+        today = today or self.config.today_or_now()
+        out: list[Step] = []
+        near = followup.linked(entry, state.by_id, state.by_id.values())
+        people = [c.person for c in listings.contacts_of([entry, *near], state.by_id)]
+        if isinstance(entry, Organisation):
+            people += [
+                c.person
+                for r in (entry.chair, entry.deputy)
+                if isinstance(c := state.by_id.get(r or ""), Contact)
+            ]
+        if not isinstance(entry, Contact) and any(p not in answer.text for p in people):
+            out.append(Step("contact", entry.id))
+        if (
+            isinstance(entry, FundingCall)
+            and entry.closes
+            and f"{entry.closes:%d.%m.%Y}" not in answer.text
+            and date_text(entry.closes, answer.language) not in answer.text
+        ):
+            out.append(Step("deadline", entry.id))
+        if (upcoming := self._upcoming_of(entry, today)) and upcoming[0].id not in {
+            s.id for s in answer.sources
+        }:
+            out.append(Step("next", entry.id))
+        if entry.source.url:
+            out.append(Step("source", entry.id, entry.source.url))
+        return out
+
+    def _upcoming_of(self, entry: AnyEntry, today: date) -> list[Event]:
+        """Coming events of the entry's series, or organised by it."""
+        state = self._state
+        if isinstance(entry, Event) and entry.series:
+            events = listings.series_events(state.events, entry.series)
+        else:
+            events = [e for e in state.events if e.status != "abgesagt" and e.organiser == entry.id]
+        return listings.upcoming(events, today)
+
+    def _neighbour(self, query: Query, event: Event, later: bool) -> Answer:
+        """The event of the same series right after (or before) the one just shown."""
+        series = listings.series_events(self._state.events, event.series)
+        found = listings.after(series, event) if later else listings.before(series, event)
+        if found:
+            return self._facts(query, found[0], event_line(found[0], language=query.language))
+        name = f"{event.number}. {event.series}" if event.number else event.title
+        if query.language == "en":
+            text = f"My sources name no {'later' if later else 'earlier'} date of the series “{event.series}” than {name}."
+        else:
+            text = f"{'Nach' if later else 'Vor'} dem {name} nennen meine Quellen keinen weiteren Termin der Reihe „{event.series}“."
+        return Answer(
+            question=query.text,
+            intent="event",
+            found=False,
+            text=text,
+            source_note=source_note([event], language=query.language),
+            sources=[source_ref(event)],
+            language=query.language,
+        )
+
+    def _whole(self, query: Query, entry: AnyEntry, today: date) -> Answer:
+        extra = always(entry, entry.text, self._state.by_id, today, language=query.language)
+        return self._facts(query, entry, "\n".join([entry.text, *extra]))
+
+    def _field_answer(self, query: Query, entry: AnyEntry, near: list[AnyEntry], today: date) -> Answer:
+        """The asked field from the entry, else from the first linked entry that has it; else say it is unknown."""
+        state = self._state
+        field = query.field or ""
+        for source in [entry, *near]:
+            if isinstance(source, Event) and followup.event_field(source, field):
+                return self._facts(query, source, event_line(source, language=query.language))
+            if text := field_text(source, field, state.by_id, today, language=query.language):
+                person = (
+                    state.by_id.get(getattr(source, field, None) or "")
+                    if field in ("chair", "deputy")
+                    else None
+                )
+                return self._facts(query, source, text, about=person)
+            if field in VALUE_PATTERNS and (
+                found := [s for s in sentences(source.text) if carries(field, s, query.counted)]
+            ):
+                return self._facts(query, source, " ".join(found[:2]))
+        subject = getattr(entry, "person", None) or getattr(entry, "name", None) or entry.title
+        answer = Answer(
+            question=query.text,
+            intent="partial",
+            found=False,
+            text=partial_text(
+                field,
+                subject,
+                sentences(entry.text)[0],
+                self._general_contact(entry, state),
+                language=query.language,
+            ),
+            source_note=source_note([entry], language=query.language),
+            sources=[source_ref(entry)],
+            language=query.language,
+        )
+        return self._frame(query, answer)
+
+    def _facts(self, query: Query, entry: AnyEntry, text: str, about: AnyEntry | None = None) -> Answer:
+        """A fact from `entry`; `about` is the person it names (a chair), whom the next follow-up refers to."""
+        answer = Answer(
+            question=query.text,
+            intent=_intent(query, entry),
+            found=True,
+            text=text,
+            source_note=source_note([entry], language=query.language),
+            sources=[source_ref(entry)],
+            about=about.id if about else None,
+            language=query.language,
+        )
+        return self._frame(query, answer)
+
     def _partial(
         self,
         query: Query,
@@ -480,13 +744,15 @@ class Engine:
         """Known topic, unknown detail: say what is missing and what is known, never the missing fact."""
         known = self._passage(query, entry, weights, state, vector, budget=220)
         subject = getattr(entry, "person", None) or getattr(entry, "name", None) or entry.title
-        text = partial_text(query.field or "", subject, known, self._general_contact(entry, state))
+        text = partial_text(
+            query.field or "", subject, known, self._general_contact(entry, state), language=query.language
+        )
         answer = Answer(
             question=query.text,
             intent="partial",
             found=False,
             text=text,
-            source_note=source_note([entry]),
+            source_note=source_note([entry], language=query.language),
             sources=[source_ref(h.entry, h.score) for h in hits[:3]],
         )
         return self._frame(query, answer)
@@ -509,42 +775,45 @@ class Engine:
             found=False,
             text=decline_text(query.language, state.overview.topics),
             sources=[source_ref(h.entry, h.score) for h in (hits or [])[:3]],
+            language=query.language,
         )
 
     @staticmethod
     def _frame(query: Query, answer: Answer) -> Answer:
         """English questions get an English lead-in; the knowledge itself stays German."""
         if query.language == "en" and answer.found:
-            return replace(answer, text=f"From my sources (in German):\n{answer.text}")
-        return answer
+            return replace(answer, text=f"From my sources (in German):\n{answer.text}", language="en")
+        return replace(answer, language=query.language)
 
-    def _more(self, hits: list[Hit], today: date, shown: list[AnyEntry]) -> list[str]:
+    def _more(self, hits: list[Hit], today: date, shown: list[AnyEntry], language: str = "de") -> list[str]:
         floor = self.config.answer.more_min_similarity
         by_id = self._state.by_id
         out = []
         for hit in hits:
             if hit.entry in shown or hit.dense < floor:
                 continue
-            extra = always(hit.entry, hit.entry.text, by_id, today)
+            extra = always(hit.entry, hit.entry.text, by_id, today, language=language)
             body = "\n".join([hit.entry.text, *extra])
-            out.append(f"{hit.entry.title}\n{body}\n{source_note([hit.entry])}")
+            out.append(f"{hit.entry.title}\n{body}\n{source_note([hit.entry], language=language)}")
             if len(out) >= self.config.answer.max_list:
                 break
         return out
 
     # ----------------------------------------------------------------- lists for commands and buttons
 
-    def upcoming_events(self, today: date | None = None) -> Answer:
+    def upcoming_events(self, today: date | None = None, language: str = "de") -> Answer:
         state = self._state
         today = today or self.config.today_or_now()
         return listings.next_events(
-            "Nächste Termine", state.events, today, None, state.by_id, self.config.answer.max_list
+            "/termine", state.events, today, None, state.by_id, self.config.answer.max_list, language=language
         )
 
-    def funding_overview(self, today: date | None = None) -> Answer:
+    def funding_overview(self, today: date | None = None, language: str = "de") -> Answer:
         state = self._state
         today = today or self.config.today_or_now()
-        return listings.funding_overview(state.calls, today, state.by_id, self.config.answer.max_list)
+        return listings.funding_overview(
+            state.calls, today, state.by_id, self.config.answer.max_list, language=language
+        )
 
     def contacts_for(self, topic: str, today: date | None = None) -> Answer:
         """Contact persons for a topic; a place the topic names must be theirs."""
@@ -556,7 +825,7 @@ class Engine:
         hits = [h for h in hits if decide.places_agree(query.places, set(state.places(h.entry))).passed]
         if not hits:
             return self._decline(query, state)
-        return listings.contact_list(topic, [h.entry for h in hits], state.by_id)
+        return listings.contact_list(topic, [h.entry for h in hits], state.by_id, language=query.language)
 
     def overview(self) -> Overview:
         return self._state.overview

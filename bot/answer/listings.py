@@ -55,6 +55,17 @@ def after(events: list[Event], shown: Event) -> list[Event]:
     )
 
 
+def before(events: list[Event], shown: Event) -> list[Event]:
+    """Events of the same series dated before `shown`, latest first ("und der davor?")."""
+    if not shown.date:
+        return []
+    return sorted(
+        (e for e in events if e.series == shown.series and e.date and e.date.latest() < shown.date.earliest()),
+        key=lambda e: e.date.earliest(),
+        reverse=True,
+    )
+
+
 def contacts_of(entries: list[AnyEntry], by_id: dict[str, AnyEntry]) -> list[Contact]:
     out: list[Contact] = []
     for entry in entries:
@@ -93,6 +104,7 @@ def next_events(
     if contacts:
         text += "\n" + words["contact"] + "; ".join(contact_line(c, by_id, language) for c in contacts[:2])
     return Answer(
+        listed=True,
         question=question,
         intent="event",
         found=bool(shown),
@@ -120,6 +132,7 @@ def last_event(
         label=series or words["events"], as_of=as_of(today, language), line=event_line(shown[0], language)
     )
     return Answer(
+        listed=True,
         question=question,
         intent="event",
         found=True,
@@ -151,6 +164,7 @@ def funding_overview(
     if contacts:
         lines.append(words["advisers"] + "; ".join(contact_line(c, by_id, language) for c in contacts[:2]))
     return Answer(
+        listed=True,
         question=words["calls"],
         intent="funding",
         found=bool(shown),
@@ -167,6 +181,7 @@ def contact_list(
     """Contact persons for a topic the asker named (the topic is quoted as asked)."""
     heading = labels(language)["contacts_heading"].format(topic=topic)
     return Answer(
+        listed=True,
         question=topic,
         intent="contact",
         found=bool(contacts),

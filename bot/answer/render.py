@@ -190,6 +190,10 @@ class Answer:
     """The decision's inputs (cosine, coverage, overlap, gap, conflict), for calibration; not part of the JSON."""
     options: list[SourceRef] = field(default_factory=list)
     """"Meinten Sie …?": the entries that fit about equally well (intent "clarify"), one button each."""
+    about: str | None = None
+    """The entry a follow-up refers to when it is not the first source (the chair a chair answer names)."""
+    listed: bool = False
+    """A list (events, calls, contacts): a follow-up must say which of its entries it means."""
     language: str = "de"
     """The asker's language ("de" or "en"): the channel frames buttons and notes in it."""
 
@@ -332,6 +336,8 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
         "members": "Die Mitglieder",
         "chair": "Den Vorsitz",
         "deputy": "Eine Stellvertretung",
+        "contact": "Eine Ansprechperson",
+        "topic": "Ein Thema",
         "": "Diese Angabe",
     },
     "en": {
@@ -345,6 +351,8 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
         "members": "the members",
         "chair": "the chair",
         "deputy": "a deputy chair",
+        "contact": "a contact person",
+        "topic": "a topic",
         "": "this detail",
     },
 }

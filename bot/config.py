@@ -86,8 +86,23 @@ class AnswerSettings(Section):
     sibling_gap: float = Field(
         0.06, ge=0, description="Siblings from one source closer than this in score are shown together."
     )
+    clarify_overlap: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description='Share of the question\'s weighted terms each "Meinten Sie …?" candidate must hold.',
+    )
+    clarify_gap: float = Field(
+        0.03, ge=0, description="Candidates this close in score to the best one are offered."
+    )
     sentence_lexical_weight: float = Field(
         0.5, ge=0, description="Weight of the question's terms against the cosine when choosing sentences."
+    )
+
+
+class DialogueSettings(Section):
+    context_minutes: float = Field(
+        15, gt=0, description='How long a chat\'s last answer is remembered for follow-ups ("und wo?").'
     )
 
 
@@ -104,8 +119,10 @@ class TelegramSettings(Section):
     webhook: WebhookSettings = WebhookSettings()
     admin_ids: list[int] = []
     max_question_chars: int = Field(500, ge=10)
-    rate_limit_messages: int = Field(10, ge=1, description="Messages per user per window.")
-    rate_limit_seconds: float = Field(60.0, gt=0)
+    rate_limit_messages: int = Field(
+        30, ge=1, description="Free-text questions per user per window; commands and buttons do not count."
+    )
+    rate_limit_seconds: float = Field(60.0, gt=0, description="Sliding window of the flood limit.")
     max_retries: int = Field(5, ge=0)
     request_timeout: float = Field(
         10.0, gt=0, description="Seconds to wait for a Bot API response before retrying."
@@ -125,6 +142,7 @@ class Config(Section):
     index: IndexSettings = IndexSettings()
     search: SearchSettings = SearchSettings()
     answer: AnswerSettings = AnswerSettings()
+    dialogue: DialogueSettings = DialogueSettings()
     telegram: TelegramSettings = TelegramSettings()
 
     def today_or_now(self) -> date:

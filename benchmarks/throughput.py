@@ -1,6 +1,6 @@
 """Bot throughput: the real python-telegram-bot Application against the fake Bot API server.
 
-`bot.telegram_bot.build_application` with the real Engine (shipped knowledge, default encoder) runs
+`bot.telegram.build_application` with the real Engine (shipped knowledge, default encoder) runs
 in this process with long polling against `tests/fake_bot_api.FakeBotAPI` on 127.0.0.1 (its own
 thread and event loop), using the helpers `running` and `config_for` from tests/fake_bot_api.py – the
 same setup as the load test in tests/test_telegram_faults.py.
@@ -48,7 +48,7 @@ def _cpu() -> float:
 
 
 async def scenario(engine, config, data_dir, questions, users, per_user, rate=None, **telegram) -> dict:
-    from bot.telegram_bot import build_application
+    from bot.telegram import build_application
 
     with FakeBotAPI() as api:
         cfg = config_for(config, api, data_dir, rate_limit_messages=10_000, request_timeout=10, **telegram)

@@ -20,3 +20,11 @@ def config() -> Config:
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
     return load_encoder(load_config(ROOT / "config.yaml").embedding)
+
+
+@pytest.fixture(scope="session")
+def shipped_engine(config: Config, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory):
+    """The engine on the shipped knowledge/ (no ../shared needed), built once per session."""
+    from bot.answer import Engine
+
+    return Engine.load(config, index_dir=tmp_path_factory.mktemp("shipped-index"), encoder=encoder)

@@ -693,7 +693,7 @@ def config_yaml(root: Any, base_url: str, admin_ids: tuple[int, ...] = (), **tel
         "base_url": base_url,
         "admin_ids": list(admin_ids),
         "max_question_chars": 500,
-        "rate_limit_messages": 10,
+        "rate_limit_messages": 30,
         "rate_limit_seconds": 60,
         "max_retries": 5,
         "request_timeout": 3,

@@ -8,6 +8,7 @@ fresh Application. The /reload tests use their own engine and knowledge folder, 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -33,7 +34,7 @@ from fake_bot_api import (
 
 from bot.config import Config, load_config
 from bot.store import db_path, format_report, stats
-from bot.telegram_bot import build_application, run
+from bot.telegram import build_application, run
 
 # PTB warns about its own RetryAfter internals on every 429
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -115,7 +116,8 @@ async def test_known_answer_with_source_and_buttons(bot, api):
     assert "Hansering 15" in text
     assert "Quelle: Regionalforum Halle (Webseite)" in text
     sent = api.sent(USER)[0]
-    assert sent["_params"]["parse_mode"] == "HTML"
+    assert sent["_params"]["parse_mode"] == "HTML"  # from the Application's Defaults
+    assert sent["_params"]["link_preview_options"] == {"is_disabled": True}
     labels = [t for t, _ in buttons(sent)]
     assert labels == ["Weitere Treffer", "👍", "👎"]
 
@@ -196,17 +198,57 @@ async def test_too_long_question_gets_polite_note(bot, api, config):
     assert stats(config).questions == 0  # the engine was not asked
 
 
-async def test_flood_from_one_user_gets_one_note(bot, api):
-    for i in range(15):
-        api.message(f"Wo ist die Geschäftsstelle des Regionalforums? ({i})")
-    api.message("Wo ist die Geschäftsstelle des Regionalforums?", chat_id=1002)  # someone else
-    await settle(bot, api)
+async def test_flood_of_questions_gets_one_note_with_the_wait(world, api, tmp_path):
+    config = config_for(world[0], api, tmp_path / "data", rate_limit_messages=10)
+    app = build_application(config, world[1], TOKEN)
+    async with running(app):
+        for i in range(15):
+            api.message(f"Wo ist die Geschäftsstelle des Regionalforums? ({i})")
+        api.message("Wo ist die Geschäftsstelle des Regionalforums?", chat_id=1002)  # someone else
+        await settle(app, api)
+        texts = api.texts(USER)
+        assert len(texts) == 11, texts
+        assert sum("Hansering 15" in t for t in texts) == 10
+        notes = [t for t in texts if "sehr viele Fragen" in t]
+        assert len(notes) == 1 and texts[-1] == notes[0]
+        wait = int(re.search(r"In (\d+) Sekunden", notes[0])[1])
+        assert 50 <= wait <= 60, notes[0]
+        assert "Hansering 15" in api.texts(1002)[0]
+        api.message("/hilfe")  # commands still work while questions are held back
+        texts = await api.replies(USER, 12)
+        assert "So können Sie mich fragen" in texts[11]
+
+
+async def test_commands_and_buttons_do_not_count_towards_the_flood_limit(world, api, tmp_path):
+    config = config_for(world[0], api, tmp_path / "data", rate_limit_messages=5)
+    app = build_application(config, world[1], TOKEN)
+    async with running(app):
+        for command in ("/start", "/hilfe", "/termine", "/foerderung", "/kontakt Wirtschaftsförderung"):
+            api.message(command)
+        await api.replies(USER, 5)
+        menu, termine = bot_message(api, USER, 0), bot_message(api, USER, 2)
+        for data in ("menu:termine", "menu:foerderung", "menu:hilfe", "menu:termine"):
+            api.press(data, menu)
+        api.press(dict(buttons(termine))["👍"], termine)
+        await api.replies(USER, 9)
+        questions = [
+            ("Wo ist die Geschäftsstelle des Regionalforums?", "Hansering 15"),
+            ("Welche Förderung gibt es für Kleinprojekte?", "20.000 Euro"),
+            ("Wer organisiert den Regionaldialog?", "Madlen Beyer"),
+            ("Wann ist der nächste Regionaldialog?", "15.05.2024"),
+            ("Where is the office of the Regionalforum?", "Hansering 15"),
+        ]
+        for text, _ in questions:
+            api.message(text)
+        api.message("Und noch eine sechste Frage?")  # the limit itself is still there
+        await settle(app, api)
     texts = api.texts(USER)
-    assert len(texts) == 11, texts
-    assert sum("Hansering 15" in t for t in texts) == 10
-    notes = [t for t in texts if "sehr viele Nachrichten" in t]
-    assert len(notes) == 1 and texts[-1] == notes[0]
-    assert "Hansering 15" in api.texts(1002)[0]
+    assert len(texts) == 15, texts
+    for (_, marker), text in zip(questions, texts[9:14], strict=True):
+        assert marker in text, text
+    assert "sehr viele Fragen" in texts[14]
+    acks = api.calls_to("answerCallbackQuery")
+    assert len(acks) == 5 and acks[-1].params.get("text") == "Danke für Ihre Rückmeldung!"
 
 
 async def test_more_button_sends_further_results(bot, api):

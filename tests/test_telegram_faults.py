@@ -35,7 +35,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answer import Answer, SourceRef
-from bot.telegram_bot import build_application, format_answer, format_more, html_blocks, pack, run
+from bot.telegram import build_application, run
+from bot.telegram.format import format_answer, format_more, html_blocks
 
 # PTB warns about its own RetryAfter internals on every 429
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -117,13 +118,6 @@ def test_any_question_through_the_engine_gives_valid_html(world, question):
     for answer in (engine.ask(question), engine.contacts_for(question or "x")):
         assert_valid_messages(format_answer(answer))
         assert_valid_messages(format_more(answer.more))
-
-
-def test_pack_keeps_paragraphs_whole():
-    blocks = [f"Absatz {i} " + "x" * 1000 for i in range(10)]
-    parts = pack(blocks)
-    assert len(parts) == 3
-    assert "\n\n".join(parts) == "\n\n".join(blocks)
 
 
 # --------------------------------------------------------------------------- Bot API faults

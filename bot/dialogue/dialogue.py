@@ -53,7 +53,7 @@ class Pressed:
 class Dialogue:
     def __init__(self, engine: Engine, store: Store | None, config: Config, contexts: Contexts | None = None):
         self.engine, self.store, self.config = engine, store, config
-        self.contexts = contexts or Contexts(config.dialogue.context_minutes * 60)
+        self.contexts = contexts if contexts is not None else Contexts(config.dialogue.context_minutes * 60)
 
     # ----------------------------------------------------------------- messages
 
@@ -73,7 +73,13 @@ class Dialogue:
             self.contexts.put(chat.id, replace(ctx, awaiting_topic=False))
             return self.contacts(chat, message, today)
         if (talk := smalltalk.classify(message)) is not None:
-            return [Reply(smalltalk.reply_text(talk, self._example()), buttons=menu(talk.language))]
+            return [
+                Reply(
+                    smalltalk.reply_text(talk, self._example()),
+                    buttons=menu(talk.language),
+                    intent="smalltalk",
+                )
+            ]
         question = smalltalk.strip_pleasantries(message)
         answer = self._follow_up(chat, ctx, question, today) if ctx.focus else None
         if answer is None:

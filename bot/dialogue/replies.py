@@ -31,6 +31,17 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     prompt: str | None = None
     """Asks for free text (Telegram: a reply field with this placeholder)."""
+    intent: str = ""
+    """What the reply is: the answer's intent, "smalltalk" or "command"."""
+
+    def __post_init__(self) -> None:
+        if not self.intent:
+            self.intent = self.answer.intent if self.answer else "command"
+
+    @property
+    def found(self) -> bool:
+        """Whether the reply states a fact from the knowledge."""
+        return bool(self.answer and self.answer.found)
 
     @property
     def note(self) -> str:

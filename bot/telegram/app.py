@@ -1,0 +1,233 @@
+"""Building and running the Application: `regiobot run`.
+
+Setup problems (missing or rejected token, webhook without secret) end the process with one
+German line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import sys
+from typing import TYPE_CHECKING
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import Config
+from bot.store import Store
+from bot.telegram import handlers as h
+from bot.telegram.delivery import ChatOrderedUpdateProcessor, RetryingRateLimiter, SafeUpdatesRequest
+from bot.telegram.flood import FloodLimit
+from bot.telegram.redact import protect_secrets, redact
+
+if TYPE_CHECKING:
+    from bot.answer import Engine
+
+logger = logging.getLogger("regiobot.telegram")
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
+SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+# BotFather tokens: numeric bot id, colon, 35 characters [A-Za-z0-9_-]; accept some slack.
+TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+
+
+async def _post_init(app: Application) -> None:
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in h.COMMANDS])
+
+
+async def _post_shutdown(app: Application) -> None:
+    store = app.bot_data.get(h.STORE)
+    if store is not None:
+        store.close()
+
+
+def build_application(config: Config, engine: Engine, token: str) -> Application:
+    """The bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
+    protect_secrets(token)
+    tg = config.telegram
+    base_url = tg.base_url
+    file_url = re.sub(r"/bot$", "/file/bot", base_url) if base_url.endswith("/bot") else base_url
+    timeout = tg.request_timeout
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,  # every text is built by bot.telegram.format
+        link_preview_options=LinkPreviewOptions(is_disabled=True),  # source links would bury the answer
+        allow_sending_without_reply=True,  # question deleted meanwhile: answer anyway
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(file_url)
+        .rate_limiter(
+            RetryingRateLimiter(
+                max_retries=tg.max_retries,
+                overall_max_rate=tg.max_messages_per_second,
+            )
+        )
+        .concurrent_updates(ChatOrderedUpdateProcessor(512))
+        .connection_pool_size(8)  # few pooled connections: httpcore checks each one on every request
+        .read_timeout(timeout)
+        .write_timeout(timeout)
+        .connect_timeout(timeout)
+        .pool_timeout(timeout)
+        .get_updates_request(
+            SafeUpdatesRequest(
+                connection_pool_size=1,
+                read_timeout=timeout,
+                write_timeout=timeout,
+                connect_timeout=timeout,
+                pool_timeout=timeout,
+            )
+        )
+        .defaults(defaults)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    app = builder.build()
+    app.bot_data.update(
+        {
+            h.ENGINE: engine,
+            h.STORE: Store(config),
+            h.CONFIG: config,
+            h.LIMITER: FloodLimit(tg.rate_limit_messages, tg.rate_limit_seconds),
+            h.RELOAD_LOCK: asyncio.Lock(),
+        }
+    )
+    message = filters.UpdateType.MESSAGE
+    app.add_handler(TypeHandler(Update, h.gate), group=-1)
+    app.add_handler(CommandHandler("start", h.start, filters=message))
+    app.add_handler(CommandHandler(["hilfe", "help"], h.help_command, filters=message))
+    app.add_handler(CommandHandler("termine", h.events, filters=message))
+    app.add_handler(CommandHandler(["foerderung", "forderung"], h.funding, filters=message))
+    app.add_handler(CommandHandler(["kontakt", "kontakte"], h.contact, filters=message))
+    app.add_handler(CommandHandler("reload", h.reload_command, filters=message))
+    app.add_handler(CommandHandler("stats", h.stats_command, filters=message))
+    app.add_handler(MessageHandler(message & filters.COMMAND, h.help_command))  # unknown commands
+    app.add_handler(MessageHandler(message & filters.TEXT, h.question))
+    app.add_handler(MessageHandler(message & ~filters.TEXT & ~filters.StatusUpdate.ALL, h.not_text))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, h.edited))
+    app.add_handler(CallbackQueryHandler(h.button))
+    app.add_error_handler(h.on_error)
+    return app
+
+
+# --------------------------------------------------------------------------- regiobot run
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(redact(message), file=sys.stderr)
+    return code
+
+
+def _no_token_tracebacks(record: logging.LogRecord) -> bool:
+    """A rejected token is explained in one German line by run(); PTB's traceback would only confuse."""
+    if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
+def check_token(token: str | None) -> str | None:
+    """A German problem description, or None when the token looks like a BotFather token."""
+    if not token:
+        return (
+            f"Kein Bot-Token: Bitte die Umgebungsvariable {TOKEN_ENV} setzen "
+            "(Token von @BotFather, z. B. export TELEGRAM_BOT_TOKEN=123456789:AA…)."
+        )
+    if not TOKEN_RE.fullmatch(token):
+        return (
+            f"Das Bot-Token in {TOKEN_ENV} hat nicht das erwartete Format „Zahl:Zeichenfolge“ "
+            "(z. B. 123456789:AAH…, 35 Zeichen nach dem Doppelpunkt). Bitte das Token von @BotFather "
+            "vollständig und ohne Leer- oder Anführungszeichen kopieren."
+        )
+    return None
+
+
+def run(config: Config) -> int:
+    """`regiobot run`: serve Telegram until SIGTERM/SIGINT; 0 after a clean stop, 2 on setup errors,
+    1 when the engine cannot load or the Bot API cannot be reached."""
+    token = (os.environ.get(TOKEN_ENV) or "").strip()
+    if problem := check_token(token):
+        return _fail(problem)
+    protect_secrets(token)
+    tg = config.telegram
+    base_url = (os.environ.get(BASE_URL_ENV) or tg.base_url).strip()
+    if not re.fullmatch(r"https?://\S+", base_url):
+        return _fail(
+            f"Die Bot-API-Adresse „{base_url}“ ist keine http(s)-Adresse ({BASE_URL_ENV} oder telegram.base_url)."
+        )
+    secret = None
+    if tg.mode == "webhook":
+        secret = (os.environ.get(SECRET_ENV) or "").strip()
+        if not SECRET_RE.fullmatch(secret):
+            return _fail(
+                f"Webhook-Modus braucht ein geheimes Token in der Umgebungsvariable {SECRET_ENV} "
+                "(1–256 Zeichen: Buchstaben, Ziffern, _ und -), z. B. erzeugt mit: openssl rand -hex 32"
+            )
+        if not tg.webhook.url or not tg.webhook.url.startswith("https://"):
+            return _fail(
+                "Webhook-Modus braucht telegram.webhook.url in config.yaml (öffentliche https://-Adresse)."
+            )
+        protect_secrets(secret)
+    config = config.model_copy(update={"telegram": tg.model_copy(update={"base_url": base_url})})
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logger.setLevel(logging.INFO)  # start/stop and retries even when the CLI logs only warnings
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_no_token_tracebacks)
+    logger.info("Lade Encoder und Index …")
+    try:
+        from bot.answer import Engine
+
+        engine = Engine.load(config)
+    except Exception as exc:
+        logger.debug("Engine.load", exc_info=exc)
+        problems = "".join(f"\n  {line}" for line in getattr(exc, "problems", None) or [])
+        return _fail(f"Die Antwort-Engine konnte nicht geladen werden: {exc}{problems}", 1)
+
+    if stale := engine.stale_reason():
+        logger.warning(
+            "Index veraltet (%s); es wird der letzte gültige Stand beantwortet. /reload nach Korrektur.",
+            stale,
+        )
+    app = build_application(config, engine, token)
+    allowed = ["message", "edited_message", "callback_query"]
+    logger.info("regiobot startet (%s, %s)", tg.mode, redact(base_url))
+    try:
+        if tg.mode == "webhook":
+            app.run_webhook(
+                listen=tg.webhook.listen,
+                port=tg.webhook.port,
+                url_path=tg.webhook.path,
+                webhook_url=tg.webhook.url,
+                secret_token=secret,
+                allowed_updates=allowed,
+            )
+        else:
+            app.run_polling(allowed_updates=allowed)
+    except InvalidToken:
+        return _fail(
+            f"Telegram hat das Bot-Token abgelehnt. Bitte {TOKEN_ENV} prüfen (Token von @BotFather)."
+        )
+    except TelegramError as exc:
+        return _fail(f"Keine Verbindung zur Telegram-Bot-API ({redact(base_url)}): {redact(str(exc))}", 1)
+    except OSError as exc:  # e.g. webhook port in use
+        return _fail(f"Start fehlgeschlagen: {redact(str(exc))}", 1)
+    logger.info("regiobot beendet")
+    return 0

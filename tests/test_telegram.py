@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -501,6 +502,41 @@ def test_regiobot_run_subprocess_answers_and_stops_on_sigterm(tmp_path, api):
     salt = root / "data" / "salt"
     assert stat.S_IMODE(salt.stat().st_mode) == 0o600
     assert stats(load_config(root / "config.yaml")).answered == 1
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # free now, and nothing listens once the socket is closed
+
+
+@pytest.mark.slow
+def test_regiobot_run_unreachable_api_exits_1_with_one_german_line(tmp_path):
+    root = tmp_path / "run"
+    write_knowledge(root / "knowledge")
+    (root / "config.yaml").write_text(config_yaml(root, "http://127.0.0.1:9/bot", max_retries=1))
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{_closed_port()}/bot",
+        "REGIOBOT_CONFIG": str(root / "config.yaml"),
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    logged = re.compile(r"^(DEBUG|INFO|WARNING) regiobot[.\w]*: ")
+    message = [line for line in proc.stderr.splitlines() if line.strip() and not logged.match(line)]
+    assert len(message) == 1, proc.stderr
+    assert "Telegram-Bot-API" in message[0] and "nicht erreichbar" in message[0]
+    assert TOKEN.split(":")[1] not in proc.stdout + proc.stderr
 
 
 def test_bot_id_constant_matches_token():

@@ -1,7 +1,7 @@
 """Building and running the Application: `regiobot run`.
 
-Setup problems (missing or rejected token, webhook without secret) end the process with one
-German line on stderr and a non-zero exit code.
+Setup problems (missing or rejected token, unreachable Bot API, webhook without secret) end the
+process with one German line on stderr and a non-zero exit code, never with a traceback.
 """
 
 from __future__ import annotations
@@ -135,8 +135,12 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def _no_token_tracebacks(record: logging.LogRecord) -> bool:
-    """A rejected token is explained in one German line by run(); PTB's traceback would only confuse."""
+def _startup_noise(record: logging.LogRecord) -> bool:
+    """Keep PTB's own reports of a failed start out of the output: run() explains them in one German
+    line, and their tracebacks would only confuse whoever starts the bot."""
+    bootstrap = record.name.startswith("telegram") and record.levelno >= logging.ERROR
+    if bootstrap and record.getMessage().startswith("Network Retry Loop (Bootstrap"):
+        return False
     if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
         record.exc_info, record.exc_text = None, None
     return True
@@ -190,7 +194,7 @@ def run(config: Config) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logger.setLevel(logging.INFO)  # start/stop and retries even when the CLI logs only warnings
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_no_token_tracebacks)
+        handler.addFilter(_startup_noise)
     logger.info("Lade Encoder und Index …")
     try:
         from bot.answer import Engine
@@ -226,7 +230,11 @@ def run(config: Config) -> int:
             f"Telegram hat das Bot-Token abgelehnt. Bitte {TOKEN_ENV} prüfen (Token von @BotFather)."
         )
     except TelegramError as exc:
-        return _fail(f"Keine Verbindung zur Telegram-Bot-API ({redact(base_url)}): {redact(str(exc))}", 1)
+        return _fail(
+            f"Die Telegram-Bot-API unter {redact(base_url)} ist nicht erreichbar ({redact(str(exc))}). "
+            f"Bitte Netzwerk und Adresse prüfen ({BASE_URL_ENV} oder telegram.base_url).",
+            1,
+        )
     except OSError as exc:  # e.g. webhook port in use
         return _fail(f"Start fehlgeschlagen: {redact(str(exc))}", 1)
     logger.info("regiobot beendet")

@@ -35,8 +35,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answer import Answer, SourceRef
+from bot.dialogue import Reply
 from bot.telegram import build_application, run
-from bot.telegram.format import format_answer, format_more, html_blocks
+from bot.telegram.format import format_reply, html_blocks
 
 # PTB warns about its own RetryAfter internals on every 429
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -80,6 +81,14 @@ hostile = st.one_of(
         ["", " ", "\n\n\n", "\u200f\u202e", "\x00\x01\x1b", "🇩🇪" * 3000, "a" * 10_000, "\t \r\n"]
     ),
 )
+
+
+def format_answer(answer: Answer) -> list[str]:
+    return format_reply(Reply(answer.text, answer=answer))
+
+
+def format_more(more: list[str]) -> list[str]:
+    return format_reply(Reply("\n\n".join(more), title="Weitere Treffer"))
 
 
 def assert_valid_messages(parts: list[str]) -> None:

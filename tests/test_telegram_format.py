@@ -8,18 +8,16 @@ from __future__ import annotations
 from fake_bot_api import html_problem, utf16_len
 
 from bot.answer import Answer, SourceRef
+from bot.dialogue import Button, Reply
 from bot.telegram.format import (
     MAX_MESSAGE,
-    NO_MORE,
     NO_TEXT,
-    answer_keyboard,
     attr,
-    bullet_list,
     clean,
     esc,
-    format_answer,
-    format_more,
+    format_reply,
     html_blocks,
+    keyboard,
     pack,
     source_blocks,
     tg_len,
@@ -93,20 +91,28 @@ def test_answer_with_note_and_links_to_named_http_sources_only():
     assert source_blocks(answer("x", "", sources)) == []  # no note, no links
 
 
-def test_empty_answer_and_empty_more():
+def format_answer(a: Answer) -> list[str]:
+    return format_reply(Reply(a.text, answer=a))
+
+
+def test_empty_answer_and_title():
     assert format_answer(answer("")) == [NO_TEXT]
-    assert format_more([]) == [NO_MORE]
-    (more,) = format_more(["Eins", "Zwei & drei"])
-    assert more == "<b>Weitere Treffer</b>\n\nEins\n\nZwei &amp; drei"
+    (more,) = format_reply(Reply("Eins\n\nZwei & drei", title="Weitere <Treffer>"))
+    assert more == "<b>Weitere &lt;Treffer&gt;</b>\n\nEins\n\nZwei &amp; drei"
 
 
-def test_bullet_list_shortens_long_lists():
-    assert bullet_list(["A & B", " ", "C"]) == "A &amp; B, C"
-    assert bullet_list([str(i) for i in range(10)], shown=3) == "0, 1, 2 und 7 weitere"
-
-
-def test_answer_keyboard():
-    labels = [[b.text for b in row] for row in answer_keyboard(5, True).inline_keyboard]
-    assert labels == [["Weitere Treffer"], ["👍", "👎"]]
-    assert answer_keyboard(5, False).inline_keyboard[0][0].callback_data == "fb:5:+"
-    assert answer_keyboard(5, False, feedback=False) is None
+def test_keyboard_from_reply_buttons():
+    reply = Reply(
+        "x",
+        buttons=[
+            [
+                Button("👤 Ansprechperson", "step:contact:a"),
+                Button("🔗 Quelle öffnen", url="https://example.org"),
+            ]
+        ],
+    )
+    (row,) = keyboard(reply).inline_keyboard
+    assert (row[0].text, row[0].callback_data, row[0].url) == ("👤 Ansprechperson", "step:contact:a", None)
+    assert (row[1].callback_data, row[1].url) == (None, "https://example.org")
+    assert keyboard(Reply("x")) is None
+    assert keyboard(Reply("x", prompt="Thema")).force_reply is True

@@ -28,6 +28,7 @@ from telegram.ext import (
 )
 
 from bot.config import Config
+from bot.dialogue import COMMANDS, Dialogue
 from bot.store import Store
 from bot.telegram import handlers as h
 from bot.telegram.delivery import ChatOrderedUpdateProcessor, RetryingRateLimiter, SafeUpdatesRequest
@@ -48,13 +49,17 @@ SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as se
 
 
 async def _post_init(app: Application) -> None:
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in h.COMMANDS])
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
 
 
 async def _post_shutdown(app: Application) -> None:
     store = app.bot_data.get(h.STORE)
     if store is not None:
         store.close()
+
+
+# One handler per kind of button; the data after the prefix is checked by the dialogue layer.
+BUTTON_PATTERNS = (r"^menu:", r"^fb:\d+:[+-]$", r"^more:\d+$", r"^pick:", r"^step:")
 
 
 def build_application(config: Config, engine: Engine, token: str) -> Application:
@@ -100,10 +105,12 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
         .post_shutdown(_post_shutdown)
     )
     app = builder.build()
+    store = Store(config)
     app.bot_data.update(
         {
             h.ENGINE: engine,
-            h.STORE: Store(config),
+            h.STORE: store,
+            h.DIALOGUE: Dialogue(engine, store, config),
             h.CONFIG: config,
             h.LIMITER: FloodLimit(tg.rate_limit_messages, tg.rate_limit_seconds),
             h.RELOAD_LOCK: asyncio.Lock(),
@@ -111,18 +118,17 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
     )
     message = filters.UpdateType.MESSAGE
     app.add_handler(TypeHandler(Update, h.gate), group=-1)
-    app.add_handler(CommandHandler("start", h.start, filters=message))
-    app.add_handler(CommandHandler(["hilfe", "help"], h.help_command, filters=message))
-    app.add_handler(CommandHandler("termine", h.events, filters=message))
-    app.add_handler(CommandHandler(["foerderung", "forderung"], h.funding, filters=message))
-    app.add_handler(CommandHandler(["kontakt", "kontakte"], h.contact, filters=message))
     app.add_handler(CommandHandler("reload", h.reload_command, filters=message))
     app.add_handler(CommandHandler("stats", h.stats_command, filters=message))
-    app.add_handler(MessageHandler(message & filters.COMMAND, h.help_command))  # unknown commands
+    app.add_handler(
+        MessageHandler(message & filters.COMMAND, h.command)
+    )  # /start, /hilfe, … and unknown ones
     app.add_handler(MessageHandler(message & filters.TEXT, h.question))
     app.add_handler(MessageHandler(message & ~filters.TEXT & ~filters.StatusUpdate.ALL, h.not_text))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, h.edited))
-    app.add_handler(CallbackQueryHandler(h.button))
+    for pattern in BUTTON_PATTERNS:
+        app.add_handler(CallbackQueryHandler(h.button, pattern=pattern))
+    app.add_handler(CallbackQueryHandler(h.unknown_button))  # forged or outdated data
     app.add_error_handler(h.on_error)
     return app
 

@@ -1,4 +1,4 @@
-"""Telegram HTML for engine answers: everything escaped, split at paragraphs below 4,096 characters.
+"""Telegram HTML for dialogue replies: everything escaped, split at paragraphs below 4,096 characters.
 
 Telegram rejects a whole message for one unbalanced tag or one character too many, so every block
 built here is self-contained (balanced tags) and measured the way Telegram measures (UTF-16).
@@ -11,15 +11,14 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 
 if TYPE_CHECKING:
     from bot.answer import Answer
+    from bot.dialogue import Reply
 
 MAX_MESSAGE = 4096
 NO_TEXT = "Dazu habe ich leider keine Angaben."
-NO_MORE = "Keine weiteren Treffer."
-MORE_BUTTON = "Weitere Treffer"
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
@@ -135,53 +134,26 @@ def source_blocks(answer: Answer) -> list[str]:
     return blocks
 
 
-def format_answer(answer: Answer) -> list[str]:
-    """Engine answer → Telegram HTML messages (usually one)."""
-    blocks = html_blocks(answer.text or "") or [esc(NO_TEXT)]
-    return pack(blocks + source_blocks(answer))
+def format_reply(reply: Reply) -> list[str]:
+    """A dialogue reply → Telegram HTML messages: bold title, text, the answer's source note and links."""
+    blocks = [f"<b>{esc(reply.title)}</b>"] if reply.title else []
+    blocks += html_blocks(reply.text or "") or ([] if reply.title else [esc(NO_TEXT)])
+    if reply.answer is not None:
+        blocks += source_blocks(reply.answer)
+    return pack(blocks)
 
 
-def format_more(more: Sequence[str]) -> list[str]:
-    """The "Weitere Treffer" of an answer as messages, or a short note that there are none."""
-    blocks = [f"<b>{MORE_BUTTON}</b>"]
-    for item in more:
-        blocks.extend(html_blocks(item))
-    return pack(blocks) if len(blocks) > 1 else [esc(NO_MORE)]
-
-
-def bullet_list(items: Sequence[str], shown: int = 8) -> str:
-    """A short escaped enumeration for the welcome text: long lists end in "und N weitere"."""
-    items = [clean(i).strip() for i in items if clean(i).strip()]
-    text = ", ".join(esc(i) for i in items[:shown])
-    if len(items) > shown:
-        text += f" und {len(items) - shown} weitere"
-    return text
-
-
-def answer_keyboard(question_id: int, has_more: bool, feedback: bool = True) -> InlineKeyboardMarkup | None:
-    """Buttons under an answer: further results if any, 👍/👎 when there is something to rate."""
-    rows = []
-    if has_more:
-        rows.append([InlineKeyboardButton(MORE_BUTTON, callback_data=f"more:{question_id}")])
-    if feedback:
-        rows.append(
-            [
-                InlineKeyboardButton("👍", callback_data=f"fb:{question_id}:+"),
-                InlineKeyboardButton("👎", callback_data=f"fb:{question_id}:-"),
-            ]
-        )
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
-MENU = InlineKeyboardMarkup(
-    [
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | ForceReply | None:
+    """The reply's buttons as an inline keyboard (URL buttons open their address); a reply field when it asks."""
+    if reply.prompt:
+        return ForceReply(selective=True, input_field_placeholder=reply.prompt[:64])
+    rows = [
         [
-            InlineKeyboardButton("📅 Termine", callback_data="menu:termine"),
-            InlineKeyboardButton("💶 Förderung", callback_data="menu:foerderung"),
-        ],
-        [
-            InlineKeyboardButton("👥 Kontakte", callback_data="menu:kontakt"),
-            InlineKeyboardButton("❓ Hilfe", callback_data="menu:hilfe"),
-        ],
+            InlineKeyboardButton(b.label, url=b.url)
+            if b.url
+            else InlineKeyboardButton(b.label, callback_data=b.data)
+            for b in row
+        ]
+        for row in reply.buttons
     ]
-)
+    return InlineKeyboardMarkup(rows) if rows else None

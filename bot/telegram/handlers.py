@@ -1,8 +1,9 @@
-"""The handlers: small functions between Telegram updates and the Engine API.
+"""The handlers: small functions between Telegram updates and the dialogue layer.
 
-Knows only the Engine API (ask, upcoming_events, funding_overview, contacts_for, overview,
-example_questions, reload, stale_reason) and the Store; formatting and sending live in format and
-delivery. Engine and store calls run in threads, so one slow answer never blocks other chats.
+Questions, commands and buttons go to `bot.dialogue` (the same layer `regiobot chat` uses); what stays here
+is Telegram's own: who is addressed in groups, the flood limit, edits and non-text messages, the admin
+commands /reload and /stats. Dialogue, engine and store calls run in threads, so one slow answer never
+blocks other chats; formatting and sending live in format and delivery.
 """
 
 from __future__ import annotations
@@ -15,55 +16,33 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from telegram import CallbackQuery, ForceReply, Message, MessageEntity, Update
+from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.config import Config
+from bot.dialogue import Chat, Dialogue, Reply
 from bot.store import Store
 from bot.telegram.delivery import reply
 from bot.telegram.flood import FloodLimit, flood_note
-from bot.telegram.format import (
-    MENU,
-    NO_MORE,
-    answer_keyboard,
-    bullet_list,
-    clean,
-    esc,
-    format_answer,
-    format_more,
-    html_blocks,
-    pack,
-)
+from bot.telegram.format import clean, esc, format_reply, html_blocks, keyboard, pack
 
 if TYPE_CHECKING:
-    from bot.answer import Answer, Engine
+    from bot.answer import Engine
 
 logger = logging.getLogger("regiobot.telegram")
 
 # bot_data keys
-ENGINE, STORE, CONFIG, LIMITER, RELOAD_LOCK = "engine", "store", "config", "limiter", "reload_lock"
+ENGINE, STORE, CONFIG, LIMITER, RELOAD_LOCK, DIALOGUE = (
+    "engine", "store", "config", "limiter", "reload_lock", "dialogue"
+)  # fmt: skip
 
-COMMANDS = [
-    ("start", "Begrüßung und Überblick"),
-    ("hilfe", "Was kann ich fragen?"),
-    ("termine", "Anstehende Termine"),
-    ("foerderung", "Offene und kommende Förderaufrufe"),
-    ("kontakt", "Ansprechpersonen zu einem Thema, z. B. /kontakt Tourismus"),
-]
-TOO_LONG = (
-    "Ihre Nachricht ist mit {n} Zeichen leider zu lang. Bitte stellen Sie Ihre Frage kürzer "
-    "(höchstens {max} Zeichen) – am besten eine Frage pro Nachricht."
-)
 NOT_TEXT = "Ich kann leider nur Textnachrichten lesen. Bitte schreiben Sie Ihre Frage als Text."
 EDITED = (
     "Bearbeitete Nachrichten beantworte ich nicht erneut. Bitte schicken Sie die Frage einfach noch einmal."
 )
-EMPTY_QUESTION = "Wie kann ich helfen? Schreiben Sie Ihre Frage einfach als Nachricht, z. B. „{example}“."
-ASK_TOPIC = "Zu welchem Thema suchen Sie eine Ansprechperson? Antworten Sie mit dem Thema, z. B. „{example}“."
 APOLOGY = "Entschuldigung, da ist bei mir etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal."
-THANKS = "Danke für Ihre Rückmeldung!"
 EXPIRED = "Diese Auswahl ist nicht mehr verfügbar. Bitte stellen Sie die Frage erneut."
 
 # --------------------------------------------------------------------------- context helpers
@@ -130,37 +109,19 @@ async def _run(func: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.to_thread(func, *args)
 
 
-async def send_answer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Answer, kind: str, question: str
-) -> None:
-    """Record the question (for statistics and the buttons), then send the answer with its keyboard."""
-    top = answer.sources[0] if answer.found and answer.sources else None
-    user = update.effective_user
-    question_id = await _run(
-        lambda: _store(context).record_question(
-            user_id=user.id if user else None,
-            chat_kind=update.effective_chat.type if update.effective_chat else "?",
-            kind=kind,
-            question=question,
-            intent=answer.intent,
-            found=answer.found,
-            source_id=top.id if top else None,
-            source_title=top.title if top else None,
-            answer=answer.text if answer.found else "",
-            more=list(answer.more or []),
-        )
-    )
-    markup = answer_keyboard(question_id, bool(answer.more), feedback=answer.found)
-    await reply(update, context, format_answer(answer), markup)
+def _dialogue(context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
+    return context.bot_data[DIALOGUE]
 
 
-def _example(context: ContextTypes.DEFAULT_TYPE, fallback: str) -> str:
-    try:
-        examples = _engine(context).example_questions(1)
-    except Exception:
-        logger.exception("example_questions fehlgeschlagen")
-        examples = []
-    return examples[0] if examples else fallback
+def _chat(update: Update) -> Chat:
+    chat, user = update.effective_chat, update.effective_user
+    return Chat(f"tg:{chat.id if chat else '-'}", user.id if user else None, chat.type if chat else "?")
+
+
+async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list[Reply]) -> None:
+    """Each reply as HTML parts with its keyboard (or a reply field when it asks for text)."""
+    for item in replies:
+        await reply(update, context, format_reply(item), keyboard(item))
 
 
 # --------------------------------------------------------------------------- handlers
@@ -189,118 +150,23 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start: welcome, what the knowledge covers, the menu."""
-    overview = await _run(_engine(context).overview)
-    lines = [
-        "<b>Willkommen beim Regiobot!</b>",
-        "Ich beantworte Fragen zur regionalen Zusammenarbeit in Mitteldeutschland: Foren, "
-        "Arbeitsgruppen, Veranstaltungen wie den Regionaldialog, Förderaufrufe und Ansprechpersonen.",
-        "",
-        f"Mein Wissen umfasst {overview.entries} Einträge, unter anderem zu:",
-    ]
-    for label, items in (
-        ("Regionen", overview.regions),
-        ("Gremien und Netzwerke", overview.bodies),
-        ("Themen", overview.topics),
-    ):
-        if items:
-            lines.append(f"• {label}: {bullet_list(items)}")
-    example = esc(_example(context, "Wann ist der nächste Regionaldialog?"))
-    lines += ["", f"Fragen Sie einfach, z. B. „{example}“ – oder wählen Sie unten:"]
-    await reply(update, context, pack(["\n".join(lines)]), MENU)
-
-
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/hilfe (and unknown commands): example questions and the public commands."""
-    examples = await _run(_engine(context).example_questions, 5)
-    lines = [
-        "<b>So können Sie mich fragen</b>",
-        "Schreiben Sie Ihre Frage einfach als Nachricht – auf Deutsch oder Englisch.",
-    ]
-    if examples:
-        lines += ["", "Zum Beispiel:"] + [f"• {esc(q)}" for q in examples]
-    lines += [
-        "",
-        "<b>Befehle</b>",
-        *(f"/{name} – {esc(text)}" for name, text in COMMANDS if name != "start"),
-        "",
-        "In Gruppen antworte ich auf Befehle und auf Nachrichten, die mich erwähnen "
-        f"(@{esc(context.bot.username or 'bot')}) oder auf meine Nachrichten antworten.",
-        "Unter jeder Antwort können Sie mit 👍 oder 👎 sagen, ob sie geholfen hat – "
-        "so erfahren wir, welches Wissen noch fehlt.",
-    ]
-    await reply(update, context, pack(["\n".join(lines)]))
-
-
-async def events(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/termine: upcoming events."""
-    answer = await _run(_engine(context).upcoming_events)
-    await send_answer(update, context, answer, "termine", "/termine")
-
-
-async def funding(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/foerderung: open and coming funding calls."""
-    answer = await _run(_engine(context).funding_overview)
-    await send_answer(update, context, answer, "foerderung", "/foerderung")
-
-
-async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/kontakt [Thema]: contacts for the topic, or ask for one."""
-    topic = " ".join(context.args or []).strip()
-    if not topic:
-        await ask_topic(update, context)
+async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, /hilfe, /termine, /foerderung, /kontakt [Thema] and unknown commands (help)."""
+    message = update.message
+    if message is None or not message.text:
         return
-    await answer_contacts(update, context, topic)
-
-
-async def ask_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Ask for a topic; the asker's next text message in this chat is taken as the topic."""
-    if context.chat_data is not None:
-        context.chat_data["awaiting_topic"] = update.effective_user.id if update.effective_user else None
-    text = ASK_TOPIC.format(example=_topic_example(context))
-    await reply(update, context, [esc(text)], ForceReply(selective=True, input_field_placeholder="Thema"))
-
-
-def _topic_example(context: ContextTypes.DEFAULT_TYPE) -> str:
-    try:
-        topics = _engine(context).overview().topics
-    except Exception:
-        topics = []
-    return topics[0] if topics else "Tourismus"
-
-
-async def answer_contacts(update: Update, context: ContextTypes.DEFAULT_TYPE, topic: str) -> None:
-    """Contacts for a topic (length-checked like a question)."""
-    limit = _config(context).telegram.max_question_chars
-    if len(topic) > limit:
-        await reply(update, context, [esc(TOO_LONG.format(n=len(topic), max=limit))])
-        return
-    answer = await _run(_engine(context).contacts_for, topic)
-    await send_answer(update, context, answer, "kontakt", f"Kontakt: {topic}")
+    head, _, args = message.text.partition(" ")
+    name = head[1:].split("@")[0]
+    await send(update, context, await _run(_dialogue(context).command, _chat(update), name, args))
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A free-text question (or the topic asked for by /kontakt)."""
+    """Free text: a question, a follow-up, small talk or the topic /kontakt asked for."""
     message = update.message
     if message is None:
         return
-    text = clean(question_text(message, context.bot.username)).strip()
-    if not text:
-        example = _example(context, "Wann ist der nächste Regionaldialog?")
-        await reply(update, context, [esc(EMPTY_QUESTION.format(example=example))])
-        return
-    user_id = update.effective_user.id if update.effective_user else None
-    if context.chat_data is not None and context.chat_data.get("awaiting_topic", "-") == user_id:
-        del context.chat_data["awaiting_topic"]
-        await answer_contacts(update, context, text)
-        return
-    limit = _config(context).telegram.max_question_chars
-    if len(text) > limit:
-        await reply(update, context, [esc(TOO_LONG.format(n=len(text), max=limit))])
-        return
-    answer = await _run(_engine(context).ask, text)
-    await send_answer(update, context, answer, "frage", text)
+    text = clean(question_text(message, context.bot.username))
+    await send(update, context, await _run(_dialogue(context).message, _chat(update), text))
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -322,7 +188,7 @@ def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload (admins, private chat): reload the knowledge; others get the help."""
     if not _is_admin(update, context):
-        await help_command(update, context)
+        await send(update, context, await _run(_dialogue(context).command, _chat(update), "hilfe", ""))
         return
     lock: asyncio.Lock = context.bot_data[RELOAD_LOCK]
     if lock.locked():
@@ -365,7 +231,7 @@ def parse_day(text: str) -> date | None:
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats [Datum] (admins, private chat): question and feedback counts; others get the help."""
     if not _is_admin(update, context):
-        await help_command(update, context)
+        await send(update, context, await _run(_dialogue(context).command, _chat(update), "hilfe", ""))
         return
     since = None
     if context.args:
@@ -397,55 +263,28 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Inline buttons: menu entries, 👍/👎, further results."""
+    """A known button (menu, 👍/👎, more, a "Meinten Sie" choice, a next step): the dialogue's answer."""
     query = update.callback_query
     if query is None:
         return
-    kind, _, rest = (query.data or "").partition(":")
-    if kind == "menu":
-        await query.answer()
-        handler = {"termine": events, "foerderung": funding, "kontakt": ask_topic, "hilfe": help_command}.get(
-            rest
-        )
-        if handler:
-            await handler(update, context)
-        return
-    if kind == "fb":
-        await feedback(query, context, rest)
-        return
-    if kind == "more":
-        await more(update, context, query, rest)
-        return
-    await query.answer()
-
-
-async def feedback(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, rest: str) -> None:
-    """Store a 👍/👎 vote for a recorded question (a second vote replaces the first)."""
-    qid, _, sign = rest.partition(":")
-    if not qid.isdigit() or sign not in ("+", "-"):
-        await query.answer()
-        return
-    known = await _run(
-        _store(context).record_feedback, int(qid), query.from_user.id, 1 if sign == "+" else -1
-    )
-    await query.answer(THANKS if known else EXPIRED)
-
-
-async def more(update: Update, context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, rest: str) -> None:
-    """Send the stored further results of an answer, then leave only 👍/👎 under it."""
-    stored = await _run(_store(context).question, int(rest)) if rest.isdigit() else None
-    if stored is None or not stored.more:
-        await query.answer(EXPIRED if stored is None else NO_MORE)
-        return
-    await query.answer()
-    chat_id = query.message.chat.id if query.message else query.from_user.id
-    for part in format_more(stored.more):
-        await context.bot.send_message(chat_id, part)
-    if isinstance(query.message, Message):  # the button has done its job: keep only 👍/👎
-        try:
-            await query.edit_message_reply_markup(answer_keyboard(stored.id, False, feedback=stored.found))
+    pressed = await _run(_dialogue(context).button, _chat(update), query.data or "")
+    await query.answer(pressed.notice)
+    await send(update, context, pressed.replies or [])
+    if pressed.done and isinstance(query.message, Message) and query.message.reply_markup:
+        rows = [
+            [b for b in row if b.callback_data != query.data]
+            for row in query.message.reply_markup.inline_keyboard
+        ]
+        try:  # the button has done its job ("Weitere Treffer"): the others stay
+            await query.edit_message_reply_markup(InlineKeyboardMarkup([r for r in rows if r]))
         except BadRequest as exc:  # e.g. "message is not modified" after a double tap
             logger.info("Tastatur nicht geändert: %s", exc)
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Data no button of ours carries (forged or from an old version): a short notice, nothing else."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(EXPIRED)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

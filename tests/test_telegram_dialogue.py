@@ -7,7 +7,7 @@ import html
 
 import pytest
 from dialogue_cases import TODAY, Conversation, load, problems
-from fake_bot_api import TOKEN, FakeBotAPI, running, settle
+from fake_bot_api import BOT_USERNAME, TOKEN, FakeBotAPI, running, settle
 
 from bot.telegram import build_application
 
@@ -51,3 +51,22 @@ async def test_conversation_on_telegram(shipped_engine, config, api, tmp_path, c
             text = html.unescape("\n".join(api.texts(USER)[before:]))
             wrong = problems(turn, text)
             assert not wrong, f"Zug {i + 1} ({turn.say or turn.press}): {wrong}\n{text}"
+
+
+async def test_group_members_have_their_own_context(shipped_engine, config, api, tmp_path):
+    tg = config.telegram.model_copy(update={"base_url": api.base_url, "request_timeout": 3.0})
+    cfg = config.model_copy(update={"data_dir": tmp_path, "today": TODAY, "telegram": tg})
+    app = build_application(cfg, shipped_engine, TOKEN)
+    group = -300
+    async with running(app):
+        api.message(
+            f"@{BOT_USERNAME} Wann war der 8. Regionaldialog?", chat_id=group, chat_type="group", user_id=1
+        )
+        await api.replies(group, 1)
+        api.message(f"@{BOT_USERNAME} und wo war das?", chat_id=group, chat_type="group", user_id=2)
+        await api.replies(group, 2)
+        api.message(f"@{BOT_USERNAME} und wo war das?", chat_id=group, chat_type="group", user_id=1)
+        texts = await api.replies(group, 3)
+        await settle(app, api)
+    assert "Riestedt" not in texts[1]  # another member's follow-up does not continue the first one's question
+    assert "Riestedt" in texts[2]

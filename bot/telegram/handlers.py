@@ -114,8 +114,12 @@ def _dialogue(context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
 
 
 def _chat(update: Update) -> Chat:
+    """The dialogue's chat: in groups one per person, so one member's "und wo?" never follows another's question."""
     chat, user = update.effective_chat, update.effective_user
-    return Chat(f"tg:{chat.id if chat else '-'}", user.id if user else None, chat.type if chat else "?")
+    key = f"tg:{chat.id if chat else '-'}"
+    if chat is not None and chat.type != ChatType.PRIVATE and user is not None:
+        key += f":{user.id}"
+    return Chat(key, user.id if user else None, chat.type if chat else "?")
 
 
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list[Reply]) -> None:

@@ -8,15 +8,20 @@ Telegram. Calls block (the engine encodes, the store writes): Telegram runs them
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 from bot.answer import Answer, Engine, followup
+from bot.answer.followup import Step
 from bot.config import Config
 from bot.dialogue import smalltalk
 from bot.dialogue.context import ChatContext, Contexts
 from bot.dialogue.replies import Button, Reply, fits, label, menu, text
-from bot.store import Store
+from bot.store import Store, StoredQuestion
+
+T = TypeVar("T")
 
 log = logging.getLogger("regiobot.dialogue")
 
@@ -84,9 +89,8 @@ class Dialogue:
         answer = self._follow_up(chat, ctx, question, today) if ctx.focus else None
         if answer is None:
             answer = self.engine.ask(question, today=today)
-            if (
-                answer.intent == "none" and ctx.focus
-            ):  # "bis wann kann man sich bewerben?": words unknown afresh
+            # "bis wann kann man sich bewerben?": unknown words made it a new question, which found nothing
+            if answer.intent == "none" and ctx.focus:
                 answer = self._follow_up(chat, ctx, question, today, strict=False) or answer
         return [self._reply(chat, ctx, answer, "frage", question, today)]
 
@@ -121,9 +125,7 @@ class Dialogue:
             )
         more = followup.kind_of(self.engine.understand(question)) == "more"
         if more and answer.found and answer.text.split("\n")[0] in ctx.text and ctx.question_id is not None:
-            stored = self._stored(
-                ctx.question_id
-            )  # "mehr dazu" when the whole entry was shown: further results
+            stored = self._stored(ctx.question_id)  # the whole entry was shown already: further results
             if stored is not None and stored.more:
                 return replace(answer, text="\n\n".join(stored.more), source_note="", sources=[])
         return answer
@@ -135,14 +137,12 @@ class Dialogue:
         if name == "start":
             self.contexts.forget(chat.id)
             return [self._welcome()]
+        language = self.contexts.get(chat.id).language
         if name == "termine":
-            return [
-                self._reply(
-                    chat, ChatContext(), self.engine.upcoming_events(today), "termine", "/termine", today
-                )
-            ]
+            answer = self.engine.upcoming_events(today, language)
+            return [self._reply(chat, ChatContext(), answer, "termine", "/termine", today)]
         if name == "foerderung":
-            answer = self.engine.funding_overview(today)
+            answer = self.engine.funding_overview(today, language)
             return [self._reply(chat, ChatContext(), answer, "foerderung", "/foerderung", today)]
         if name == "kontakt":
             if args:
@@ -247,7 +247,7 @@ class Dialogue:
         return Reply(answer.text, answer=answer, buttons=rows)
 
     @staticmethod
-    def _step_button(step, language: str) -> Button | None:
+    def _step_button(step: Step, language: str) -> Button | None:
         if step.kind == "source":
             return Button(label("source", language), url=step.url)
         data = f"step:{step.kind}:{step.entry_id}"
@@ -323,11 +323,11 @@ class Dialogue:
             more=list(answer.more or []),
         )
 
-    def _stored(self, question_id: int):
+    def _stored(self, question_id: int) -> StoredQuestion | None:
         return self._safely(self.store.question, question_id) if self.store is not None else None
 
     @staticmethod
-    def _safely(func, *args, **kwargs):
+    def _safely(func: Callable[..., T], *args: object, **kwargs: object) -> T | None:
         try:
             return func(*args, **kwargs)
         except Exception:

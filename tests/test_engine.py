@@ -96,6 +96,7 @@ def test_dev_set_targets(engine: Engine) -> None:
     assert summary["median_answer_chars"] <= 450 and summary["max_answer_chars"] <= 900
 
 
+@pytest.mark.slow
 @needs_eval
 def test_xquad_recall_through_own_build(config: Config, encoder, tmp_path: Path) -> None:
     pairs = xquad_knowledge(EVAL / "xquad.de.json", tmp_path / "knowledge")
@@ -243,6 +244,7 @@ def test_stale_index_detected_and_rebuilt_by_engine(config: Config, encoder, tmp
     assert not engine.stale and engine.ask("Wann öffnet die Bibliothek?").found
 
 
+@pytest.mark.slow
 def test_missing_model_names_the_setting() -> None:
     with pytest.raises(EncoderError, match=r"embedding\.model"):
         load_encoder(EmbeddingSettings(backend="sentence-transformers", model="/nicht/vorhanden/modell"))

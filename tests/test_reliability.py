@@ -149,6 +149,7 @@ KILLED_BUILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_build_process_killed_mid_write(world, encoder) -> None:
     config, knowledge, index = world
     before = current_build(index)

@@ -415,6 +415,7 @@ async def test_reload_by_non_admin_changes_nothing(own_world, api, tmp_path):
 # --------------------------------------------------------------------------- Bot API faults
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["429", "500"])
 async def test_reply_arrives_once_after_429_or_500(bot, api, fault):
     api.fail("sendMessage", fault, times=1, retry_after=1)
@@ -467,6 +468,7 @@ def test_run_without_or_with_malformed_token_exits_2(world, monkeypatch, capsys)
     assert "Format" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_regiobot_run_subprocess_answers_and_stops_on_sigterm(tmp_path, api):
     root = tmp_path / "run"
     write_knowledge(root / "knowledge")

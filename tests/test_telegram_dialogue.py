@@ -11,7 +11,10 @@ from fake_bot_api import BOT_USERNAME, TOKEN, FakeBotAPI, running, settle
 
 from bot.telegram import build_application
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
+    pytest.mark.slow,  # end to end against the fake Bot API; the fast suite runs the same conversations directly
+]
 USER = 2002
 
 

@@ -40,7 +40,10 @@ from bot.telegram import build_application, run
 from bot.telegram.format import format_reply, html_blocks
 
 # PTB warns about its own RetryAfter internals on every 429
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
+    pytest.mark.slow,  # end to end against the fake Bot API with faults and load; `.ci/run` runs them
+]
 ROOT = Path(__file__).resolve().parents[1]
 USER = 1001
 

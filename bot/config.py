@@ -127,9 +127,30 @@ class TelegramSettings(Section):
     request_timeout: float = Field(
         10.0, gt=0, description="Seconds to wait for a Bot API response before retrying."
     )
+    send_timeout: float = Field(
+        30.0, gt=0, description="Seconds to wait for Telegram's answer to a send before it counts as unknown."
+    )
+    delivery_minutes: float = Field(
+        10.0,
+        gt=0,
+        description="How long an undelivered reply is retried (also across restarts) before giving up.",
+    )
+    workers: int = Field(
+        16, ge=1, description="Updates processed at once (different chats; one chat in order)."
+    )
     max_messages_per_second: float = Field(
         30.0, ge=0, description="Proactive send throttle (Telegram allows about 30/s per bot); 0 = off."
     )
+
+
+class LimitSettings(Section):
+    """Bounds on what the knowledge loader accepts, so one bad or hostile file cannot exhaust the bot."""
+
+    max_file_mb: float = Field(
+        2.0, gt=0, description="Largest knowledge file in MB; larger files are refused before they are read."
+    )
+    max_entries: int = Field(50_000, ge=1, description="Most entries in all knowledge files together.")
+    max_value_chars: int = Field(20_000, ge=1, description="Longest text of any single field value.")
 
 
 class Config(Section):
@@ -144,6 +165,7 @@ class Config(Section):
     answer: AnswerSettings = AnswerSettings()
     dialogue: DialogueSettings = DialogueSettings()
     telegram: TelegramSettings = TelegramSettings()
+    limits: LimitSettings = LimitSettings()
 
     def today_or_now(self) -> date:
         return self.today or date.today()

@@ -31,8 +31,16 @@ from bot.config import Config
 from bot.dialogue import COMMANDS, Dialogue
 from bot.store import Store
 from bot.telegram import handlers as h
-from bot.telegram.delivery import ChatOrderedUpdateProcessor, RetryingRateLimiter, SafeUpdatesRequest
+from bot.telegram.delivery import (
+    COURIER,
+    MAILBOX,
+    ChatOrderedUpdateProcessor,
+    Courier,
+    RetryingRateLimiter,
+    SafeUpdatesRequest,
+)
 from bot.telegram.flood import FloodLimit
+from bot.telegram.mailbox import Mailbox
 from bot.telegram.redact import protect_secrets, redact
 
 if TYPE_CHECKING:
@@ -49,13 +57,40 @@ SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as se
 
 
 async def _post_init(app: Application) -> None:
+    """Commands menu; the courier for the outbox; what the last run received but did not finish."""
+    mailbox: Mailbox = app.bot_data[MAILBOX]
+    app.bot_data[COURIER].start()
+    left = mailbox.unfinished()
+    for raw in left:
+        app.update_queue.put_nowait(Update.de_json(raw, app.bot))
+    waiting = mailbox.counts()[1]
+    if left or waiting:
+        logger.info(
+            "Vom letzten Lauf übernommen: %d Nachrichten, %d Antworten im Postausgang", len(left), waiting
+        )
+    mailbox.prune()
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+
+
+async def _post_stop(app: Application) -> None:
+    courier = app.bot_data.get(COURIER)
+    if courier is not None:
+        await courier.stop()
 
 
 async def _post_shutdown(app: Application) -> None:
     store = app.bot_data.get(h.STORE)
     if store is not None:
         store.close()
+    mailbox = app.bot_data.get(MAILBOX)
+    if mailbox is not None:
+        mailbox.close()
+
+
+def _finish(mailbox: Mailbox, update: object) -> None:
+    """An update whose handlers ran without a reply (group chatter, a button notice) needs nothing more."""
+    if isinstance(update, Update):
+        mailbox.finish(update.update_id)
 
 
 # One handler per kind of button; the data after the prefix is checked by the dialogue layer.
@@ -69,6 +104,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
     base_url = tg.base_url
     file_url = re.sub(r"/bot$", "/file/bot", base_url) if base_url.endswith("/bot") else base_url
     timeout = tg.request_timeout
+    mailbox = Mailbox(config.data_dir)
     defaults = Defaults(
         parse_mode=ParseMode.HTML,  # every text is built by bot.telegram.format
         link_preview_options=LinkPreviewOptions(is_disabled=True),  # source links would bury the answer
@@ -85,14 +121,17 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
                 overall_max_rate=tg.max_messages_per_second,
             )
         )
-        .concurrent_updates(ChatOrderedUpdateProcessor(512))
+        .concurrent_updates(
+            ChatOrderedUpdateProcessor(workers=tg.workers, on_done=lambda u: _finish(mailbox, u))
+        )
         .connection_pool_size(8)  # few pooled connections: httpcore checks each one on every request
-        .read_timeout(timeout)
+        .read_timeout(max(timeout, tg.send_timeout))  # an unanswered send may have arrived: wait, not resend
         .write_timeout(timeout)
         .connect_timeout(timeout)
         .pool_timeout(timeout)
         .get_updates_request(
             SafeUpdatesRequest(
+                mailbox=mailbox,
                 connection_pool_size=1,
                 read_timeout=timeout,
                 write_timeout=timeout,
@@ -102,6 +141,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
         )
         .defaults(defaults)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     app = builder.build()
@@ -114,6 +154,8 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
             h.CONFIG: config,
             h.LIMITER: FloodLimit(tg.rate_limit_messages, tg.rate_limit_seconds),
             h.RELOAD_LOCK: asyncio.Lock(),
+            MAILBOX: mailbox,
+            COURIER: Courier(mailbox, app.bot, tg.delivery_minutes * 60),
         }
     )
     message = filters.UpdateType.MESSAGE

@@ -8,47 +8,77 @@ cannot stall polling for everybody.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram import Bot, ForceReply, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, BaseUpdateProcessor, ContextTypes
 from telegram.request import HTTPXRequest
 
+from bot.telegram.mailbox import Letter, Mailbox
+
 logger = logging.getLogger("regiobot.telegram")
+MAILBOX, COURIER = "mailbox", "courier"  # bot_data keys
 
 
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; updates of one chat strictly one after another."""
+    """Updates of one chat strictly one after another, different chats concurrently – and waiting is free.
 
-    def __init__(self, max_concurrent_updates: int = 512):
-        super().__init__(max_concurrent_updates)
+    PTB's own semaphore is held for the whole of `do_process_update`, so it is set high and only bounds the
+    updates in hand; `workers` bounds how many run at once. A chat's later update waits for the chat's previous
+    one *without* a worker, so a busy group occupies at most one worker and never stalls private chats.
+    After `stop_taking()` (shutdown), updates not yet started are skipped: they stay unfinished in the inbox and
+    are answered after the restart; `on_done` marks an update finished once its handlers have run.
+    """
+
+    def __init__(
+        self,
+        workers: int = 16,
+        on_done: Callable[[object], Any] | None = None,
+        in_hand: int = 100_000,
+    ):
+        super().__init__(in_hand)
+        self._workers = asyncio.Semaphore(workers)
         self._tails: dict[int, asyncio.Future[None]] = {}
+        self._on_done = on_done
+        self._stopping = False
+
+    def stop_taking(self) -> None:
+        """From now on only updates already running finish; the rest wait in the inbox for the next start."""
+        self._stopping = True
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Wait for the chat's previous update, then run this one."""
+        """Wait (without a worker) for the chat's previous update, then run this one with a worker."""
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        previous = self._tails.get(chat.id)
+        key = chat.id if chat is not None else None
+        previous = self._tails.get(key) if key is not None else None
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tails[chat.id] = done
+        if key is not None:
+            self._tails[key] = done
         try:
             if previous is not None:
                 await asyncio.shield(previous)
-            await coroutine
+            if self._stopping:
+                if isinstance(coroutine, Coroutine):
+                    coroutine.close()
+                return
+            async with self._workers:
+                await coroutine
+            if self._on_done is not None:
+                self._on_done(update)
         finally:
             if not done.done():
                 done.set_result(None)
-            if self._tails.get(chat.id) is done:
-                del self._tails[chat.id]
+            if key is not None and self._tails.get(key) is done:
+                del self._tails[key]
 
     async def initialize(self) -> None:
-        """Nothing to set up: the per-chat queues live only while a chat has updates in flight."""
+        """Nothing to set up: the per-chat tails live only while a chat has updates in flight."""
 
     async def shutdown(self) -> None:
         """Nothing to release (see initialize)."""
@@ -104,18 +134,30 @@ class RetryingRateLimiter(AIORateLimiter):
 
 
 class SafeUpdatesRequest(HTTPXRequest):
-    """getUpdates connection that drops single updates python-telegram-bot cannot parse.
+    """getUpdates connection that writes each update to the inbox before it is acknowledged.
 
-    Without it one malformed update makes PTB reject (and re-fetch) the whole batch forever, so the
-    bot would stop answering everybody. A dropped update keeps its update_id: the offset moves on.
+    Telegram counts an update as delivered once the next getUpdates asks for a higher offset, so what is
+    parsed here is stored first (a crash afterwards loses nothing). An update seen before (re-fetched after a
+    crash, already in the inbox) and one python-telegram-bot cannot parse are reduced to their update_id: the
+    offset moves on, nothing is processed twice, and one malformed update cannot stall polling for everybody.
     """
 
+    def __init__(self, *args: Any, mailbox: Mailbox | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.mailbox = mailbox
+
     def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
-        """The response with each unparsable update reduced to its update_id."""
+        """The response with each unparsable or already received update reduced to its update_id."""
         data = super().parse_json_payload(payload)
         result = data.get("result") if isinstance(data, dict) else None
         if isinstance(result, list):
-            data["result"] = [u for u in map(_parsable_update, result) if u is not None]
+            updates = [u for u in map(_parsable_update, result) if u is not None]
+            if self.mailbox is not None and updates:
+                fresh = self.mailbox.receive(updates)  # raises when it cannot store: then nothing is acked
+                updates = [
+                    u if new else {"update_id": u["update_id"]} for u, new in zip(updates, fresh, strict=True)
+                ]
+            data["result"] = updates
         return data
 
 
@@ -126,11 +168,111 @@ def _parsable_update(raw: Any) -> dict[str, Any] | None:
     try:
         Update.de_json(copy.deepcopy(raw), None)
     except Exception as exc:
-        logger.warning(
-            "Update %s nicht lesbar und verworfen: %s: %s", raw["update_id"], type(exc).__name__, exc
-        )
+        logger.warning("Update %s nicht lesbar und verworfen (%s)", raw["update_id"], type(exc).__name__)
         return {"update_id": raw["update_id"]}
     return raw
+
+
+def letter(
+    text: str, markup: InlineKeyboardMarkup | ForceReply | None, reply_to: int | None
+) -> dict[str, Any]:
+    """The sendMessage arguments of one reply part, as JSON for the outbox."""
+    message: dict[str, Any] = {"text": text}
+    if markup is not None:
+        message["reply_markup"] = markup.to_dict()
+    if reply_to is not None:
+        message["reply_to"] = reply_to
+    return message
+
+
+def _markup(data: dict[str, Any] | None) -> InlineKeyboardMarkup | ForceReply | None:
+    if not data:
+        return None
+    return (
+        ForceReply.de_json(data, None)
+        if data.get("force_reply")
+        else InlineKeyboardMarkup.de_json(data, None)
+    )
+
+
+class Courier:
+    """Delivers the outbox: each chat's parts strictly in order; what fails is retried with growing pauses
+    (1 s … 1 min) for `patience` seconds, also after a restart, then given up with a log line.
+
+    Telegram's refusals that no retry can change (the person blocked the bot, the chat is gone, the message is
+    invalid) give up at once. A timeout leaves Telegram's answer unknown: the part is sent again, the one case
+    where a duplicate is accepted (sends wait `send_timeout` seconds for an answer, so this stays rare).
+    """
+
+    def __init__(self, mailbox: Mailbox, bot: Bot, patience: float, clock=time.time):
+        self.mailbox, self.bot, self.patience, self.clock = mailbox, bot, patience, clock
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def deliver(self, chat_id: int) -> bool:
+        """Send the chat's due parts in order; True when nothing of the chat is left waiting."""
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            for item in self.mailbox.waiting(chat_id):
+                if item.next_at > self.clock():
+                    return False  # backing off: a later part must not overtake it
+                if not await self._send(item):
+                    return False
+        if not lock.locked():
+            self._locks.pop(chat_id, None)
+        return True
+
+    async def _send(self, item: Letter) -> bool:
+        message = item.message
+        kwargs: dict[str, Any] = {"reply_markup": _markup(message.get("reply_markup"))}
+        if message.get("reply_to"):
+            kwargs["reply_parameters"] = ReplyParameters(
+                message["reply_to"], allow_sending_without_reply=True
+            )
+        try:
+            await self.bot.send_message(item.chat_id, message["text"], **kwargs)
+        except (Forbidden, BadRequest) as exc:
+            logger.warning("Antwort an einen Chat verworfen: Telegram lehnt sie ab (%s)", type(exc).__name__)
+            self.mailbox.give_up(item.id)
+            return True
+        except TelegramError as exc:
+            if self.clock() - item.created > self.patience:
+                logger.error(
+                    "Antwort nach %.0f min nicht zustellbar, aufgegeben (%s)",
+                    self.patience / 60,
+                    type(exc).__name__,
+                )
+                self.mailbox.give_up(item.id)
+                return True
+            delay = min(60.0, 2.0**item.attempts)
+            logger.warning(
+                "Antwort nicht zugestellt (%s); neuer Versuch in %.0f s", type(exc).__name__, delay
+            )
+            self.mailbox.retry_later(item.id, delay)
+            return False
+        self.mailbox.delivered(item.id)
+        return True
+
+    def start(self) -> None:
+        """Retry what is due once a second (and what a previous run left) until `stop`."""
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                for chat_id in self.mailbox.due_chats():
+                    await self.deliver(chat_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Zustellung aus dem Postausgang fehlgeschlagen")
+            await asyncio.sleep(1.0)
 
 
 async def reply(
@@ -138,16 +280,25 @@ async def reply(
     context: ContextTypes.DEFAULT_TYPE,
     parts: Sequence[str],
     markup: InlineKeyboardMarkup | ForceReply | None = None,
-) -> list[Message]:
-    """Send HTML parts as replies (parse mode and link previews come from the Defaults); the keyboard
-    goes on the last part."""
-    sent = []
-    message = update.effective_message
+) -> None:
+    """HTML parts as one reply (the keyboard on the last part)."""
+    await post(
+        update, context, [(part, markup if i == len(parts) - 1 else None) for i, part in enumerate(parts)]
+    )
+
+
+async def post(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    parts: Sequence[tuple[str, InlineKeyboardMarkup | ForceReply | None]],
+) -> None:
+    """Queue reply parts in the outbox, finishing the update they answer in the same transaction, and deliver
+    them now if Telegram is reachable; otherwise the courier keeps trying."""
     chat = update.effective_chat
-    for i, part in enumerate(parts):
-        keyboard = markup if i == len(parts) - 1 else None
-        if isinstance(message, Message) and update.message is not None:
-            sent.append(await message.reply_text(part, reply_markup=keyboard))
-        elif chat is not None:
-            sent.append(await context.bot.send_message(chat.id, part, reply_markup=keyboard))
-    return sent
+    if chat is None or not parts:
+        return
+    message = update.message
+    reply_to = message.message_id if message is not None and chat.type != "private" else None
+    mailbox: Mailbox = context.bot_data[MAILBOX]
+    mailbox.post(chat.id, [letter(text, markup, reply_to) for text, markup in parts], update.update_id)
+    await context.bot_data[COURIER].deliver(chat.id)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram import ForceReply, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -24,7 +24,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.config import Config
 from bot.dialogue import Chat, Dialogue, Reply
 from bot.store import Store
-from bot.telegram.delivery import reply
+from bot.telegram.delivery import post, reply
 from bot.telegram.flood import FloodLimit, flood_note
 from bot.telegram.format import clean, esc, format_reply, html_blocks, keyboard, pack
 
@@ -124,8 +124,11 @@ def _chat(update: Update) -> Chat:
 
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list[Reply]) -> None:
     """Each reply as HTML parts with its keyboard (or a reply field when it asks for text)."""
+    parts: list[tuple[str, InlineKeyboardMarkup | ForceReply | None]] = []
     for item in replies:
-        await reply(update, context, format_reply(item), keyboard(item))
+        texts = format_reply(item)
+        parts += [(text, keyboard(item) if i == len(texts) - 1 else None) for i, text in enumerate(texts)]
+    await post(update, context, parts)
 
 
 # --------------------------------------------------------------------------- handlers
@@ -181,7 +184,7 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Edited questions in private chats: ask to send them again."""
     if _private(update) and update.edited_message and update.edited_message.text:
-        await context.bot.send_message(update.effective_chat.id, esc(EDITED))
+        await reply(update, context, [esc(EDITED)])
 
 
 def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -303,6 +306,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         if message is None or not addressed(message, context.bot.username, context.bot.id):
             return
-        await context.bot.send_message(message.chat.id, esc(APOLOGY))
+        await reply(update, context, [esc(APOLOGY)])
     except Exception as exc:
         logger.warning("Entschuldigung konnte nicht gesendet werden: %s", exc)

@@ -1,4 +1,4 @@
-"""`regiobot` command line: check, build, ask, chat, eval, run, report."""
+"""`regiobot` command line: check, build, ask, chat, eval, run, report, purge."""
 
 from __future__ import annotations
 
@@ -270,9 +270,40 @@ def report(
     config_path: ConfigOpt = None,
 ) -> None:
     """Häufigste unbeantwortete Fragen und negativ bewertete Antworten zeigen."""
-    from bot.store import format_report
+    from bot.store import StoreError, format_report
 
-    typer.echo(format_report(_config(config_path), _date(since)))
+    config = _config(config_path)
+    day = _date(since)
+    try:
+        text = format_report(config, day)
+    except StoreError as exc:
+        raise _fail(str(exc), 2) from exc
+    typer.echo(text)
+
+
+@app.command()
+def purge(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            min=1,
+            help="Fragen löschen, die älter als so viele Tage sind (Standard: store.retention_days, 180).",
+        ),
+    ] = None,
+    config_path: ConfigOpt = None,
+) -> None:
+    """Alte Fragen und ihre Rückmeldungen löschen (Aufbewahrungsfrist; geht auch, während der Bot läuft)."""
+    from bot.store import StoreError
+    from bot.store import purge as purge_store
+
+    config = _config(config_path)
+    limit = days if days is not None else config.store.retention_days
+    try:
+        count = purge_store(config, limit)
+    except StoreError as exc:
+        raise _fail(str(exc), 2) from exc
+    typer.echo(f"{count} Fragen gelöscht, die älter als {limit} Tage waren (samt ihren Rückmeldungen).")
 
 
 def main() -> None:

@@ -153,6 +153,20 @@ class LimitSettings(Section):
     max_value_chars: int = Field(20_000, ge=1, description="Longest text of any single field value.")
 
 
+class StoreSettings(Section):
+    retention_days: int = Field(
+        180,
+        ge=1,
+        description="Questions and their feedback older than this are deleted (daily, and by `regiobot purge`).",
+    )
+    queue_size: int = Field(
+        10_000,
+        ge=10,
+        description="Entries waiting for the database writer; when it stalls, further ones are dropped and "
+        "counted (answers never wait for statistics).",
+    )
+
+
 class Config(Section):
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path = Path("index")
@@ -165,6 +179,7 @@ class Config(Section):
     answer: AnswerSettings = AnswerSettings()
     dialogue: DialogueSettings = DialogueSettings()
     telegram: TelegramSettings = TelegramSettings()
+    store: StoreSettings = StoreSettings()
     limits: LimitSettings = LimitSettings()
 
     def today_or_now(self) -> date:

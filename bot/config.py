@@ -111,6 +111,9 @@ class WebhookSettings(Section):
     port: int = 8443
     url: str | None = Field(None, description="Public HTTPS URL Telegram posts updates to.")
     path: str = "telegram"
+    max_connections: int = Field(
+        40, ge=1, le=100, description="Simultaneous connections Telegram may open to the webhook (setWebhook)."
+    )
 
 
 class TelegramSettings(Section):

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET = "richtiges-geheimnis_42"
 UPDATE = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}}}
 OK_HEADERS = {SECRET_HEADER: SECRET}
-WEBHOOK_LOGGERS = ("regiobot.webhook", "tornado", "asyncio")
+WEBHOOK_LOGGERS = ("regiobot.telegram.webhook", "tornado", "asyncio")
 
 
 @dataclass

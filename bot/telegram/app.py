@@ -262,15 +262,10 @@ def run(config: Config) -> int:
     allowed = ["message", "edited_message", "callback_query"]
     logger.info("regiobot startet (%s, %s)", tg.mode, redact(base_url))
     try:
-        if tg.mode == "webhook":
-            app.run_webhook(
-                listen=tg.webhook.listen,
-                port=tg.webhook.port,
-                url_path=tg.webhook.path,
-                webhook_url=tg.webhook.url,
-                secret_token=secret,
-                allowed_updates=allowed,
-            )
+        if tg.mode == "webhook":  # our own server (bot.telegram.webhook), not PTB's run_webhook
+            from bot.telegram.webhook import serve_application
+
+            asyncio.run(serve_application(app, tg.webhook, secret or "", allowed))
         else:
             app.run_polling(allowed_updates=allowed)
     except InvalidToken:

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from bot.config import WebhookSettings
 
-logger = logging.getLogger("regiobot.webhook")
+logger = logging.getLogger("regiobot.telegram.webhook")  # INFO even when the CLI logs warnings only
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 Accept = Callable[[dict[str, Any]], Awaitable[None]]
@@ -311,7 +311,7 @@ class WebhookServer:
         """Bind (OSError if the port is taken) and start accepting."""
         self._sockets = netutil.bind_sockets(port, address=listen)
         self.port = self._sockets[0].getsockname()[1]
-        for name in ("regiobot.webhook", *LIBRARY_LOGGERS):
+        for name in (logger.name, *LIBRARY_LOGGERS):
             logging.getLogger(name).addFilter(self._budget)
         self._accepting(True)
         self._summary = asyncio.create_task(self._summarize())
@@ -379,7 +379,7 @@ class WebhookServer:
             self._summary.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._summary
-        for name in ("regiobot.webhook", *LIBRARY_LOGGERS):
+        for name in (logger.name, *LIBRARY_LOGGERS):
             logging.getLogger(name).removeFilter(self._budget)
 
 
@@ -431,6 +431,7 @@ async def serve_application(
             allowed_updates=allowed_updates,
             max_connections=settings.max_connections,
         )
+        logger.info("Webhook bei Telegram angemeldet: %s", settings.url)
         await stop.wait()
         logger.info("Beende: keine neuen Updates mehr, angenommene werden noch beantwortet …")
     finally:

@@ -357,8 +357,9 @@ def acquire_instance_lock(config: Config) -> InstanceLock:
         raise StoreError(
             f"Ein anderer regiobot läuft bereits mit diesem Datenordner ({folder}{pid}). Bitte zuerst beenden."
         ) from exc
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    with contextlib.suppress(OSError):  # the process id only helps the message of a second instance
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
     _tighten(path, 0o600)
     return InstanceLock(path, fd)
 
@@ -421,12 +422,17 @@ def _checkpoint(conn: sqlite3.Connection) -> None:
 def _purge_file(path: Path, days: int) -> int:
     """Delete old entries in the database at path, waiting a few seconds for a running bot."""
     cutoff = _cutoff(days)
-    if not path.exists():
-        return 0
     try:
-        conn = sqlite3.connect(path, timeout=ADMIN_TIMEOUT, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise StoreError(f"Die Datenbank {path} lässt sich nicht öffnen ({_reason(exc)}).") from exc
+        if not path.exists():
+            return 0
+        conn = sqlite3.connect(
+            path.as_uri() + "?mode=rw", uri=True, timeout=ADMIN_TIMEOUT, isolation_level=None
+        )
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(
+            f"Die Datenbank {path} lässt sich nicht öffnen ({_reason(exc)}). Bitte als derselbe Benutzer wie "
+            "der Bot starten und die Rechte des Datenordners prüfen."
+        ) from exc
     try:
         conn.execute("PRAGMA secure_delete=ON")  # deleted questions are overwritten, not just unlinked
         conn.execute("BEGIN IMMEDIATE")
@@ -814,6 +820,8 @@ class Store:
 
     def question(self, question_id: int) -> StoredQuestion | None:
         """A question by id (old buttons); None when unknown or unreadable right now."""
+        if not isinstance(question_id, int) or not 0 < question_id < 2**63:
+            return None  # forged button data beyond SQLite's integers
         with self._cond:
             op = self._pending_ids.get(question_id)
         if op is not None:

@@ -734,6 +734,21 @@ def test_reads_of_a_missing_database_fail_fast_and_quietly(store: Store, cfg: Co
     assert store.failures >= 4
 
 
+def test_forged_ids_beyond_sqlite_integers_are_unknown(store: Store):
+    for forged in (2**63, 2**70, -1, 0):
+        assert store.question(forged) is None
+        assert not store.record_feedback(forged, 1, 1)
+
+
+def test_purge_of_an_unreadable_database_exits_2(cfg: Config, tmp_path: Path):
+    cfg.data_dir.mkdir(mode=0o700)
+    db_path(cfg).write_bytes(b"kein SQLite" * 500)
+    (tmp_path / "config.yaml").write_text(f"data_dir: {cfg.data_dir}\n")
+    result = CliRunner().invoke(cli, ["purge", "--config", str(tmp_path / "config.yaml")])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "lassen sich nicht löschen (keine SQLite-Datenbank)" in result.output
+
+
 def test_stored_more_survives_json_roundtrip(store: Store):
     qid = ask(store, more=["„Zitat“ – ümlaut", json.dumps({"x": 1})])
     assert store.flush(5)

@@ -291,6 +291,33 @@ def test_tokens_survive_a_restart(cfg: Config):
         second.close()
 
 
+def test_ids_need_no_database_grow_in_order_and_do_not_collide():
+    ids: list[list[int]] = []
+
+    def draw() -> None:
+        ids.append([store_module._new_id() for _ in range(2000)])
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    flat = [i for run in ids for i in run]
+    assert len(set(flat)) == len(flat)
+    assert all(run == sorted(run) for run in ids)
+    assert all(2**32 < i < 2**63 for i in flat)
+    assert len(f"fb:{max(flat)}:+") <= 64
+
+
+def test_same_second_questions_keep_the_order_of_asking_in_the_report(store: Store, cfg: Config, monkeypatch):
+    monkeypatch.setattr(store_module, "_now", lambda: "2024-03-01T10:00:00+01:00")
+    spellings = [f"Wetter in Paris{'?' * (i % 3)}{'!' * (i % 2)}" for i in range(12)] + ["WETTER in Paris"]
+    for text in spellings:
+        ask(store, text, found=False)
+    assert store.flush(5)
+    assert "13×  WETTER in Paris  (zuletzt 01.03.2024)" in format_report(cfg)
+
+
 def test_new_token_is_short_url_safe_and_unguessable():
     tokens = {new_token() for _ in range(2000)}
     assert len(tokens) == 2000

@@ -4,7 +4,8 @@ PTB's server buffers bodies up to 100 MB before it checks the secret, keeps any 
 connections open until the process runs out of file descriptors (and then logs a traceback per
 event loop turn), answers invalid JSON with 500 and logs malformed updates in full. This one:
 
-* checks `X-Telegram-Bot-Api-Secret-Token` before a byte of the body is read (403),
+* checks `X-Telegram-Bot-Api-Secret-Token` before a byte of the body is read (403; a body of at most
+  `Limits.drain` bytes is then read and dropped so the client sees the 403, a larger one is cut off),
 * refuses bodies over `Limits.max_body` (413), declared or streamed,
 * answers 400 for anything that is not a JSON object with an integer update_id,
 * answers 200 only after `accept(data)` returned (500 if it raised, so Telegram retries),

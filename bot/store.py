@@ -546,7 +546,7 @@ class Store:
         self._pending_tokens: dict[str, _Op] = {}
         self._enqueued = self._done = 0
         self._closed = False
-        self._stop = threading.Event()
+        self._wake = threading.Event()  # ends the pause after a failed write: flush and close try at once
         self._last_purge: datetime | None = None
         self._identity: tuple[int, int] | None = None
         self._checked = time.monotonic()
@@ -645,6 +645,7 @@ class Store:
         with self._cond:
             target = self._enqueued
             self._cond.notify_all()
+            self._wake.set()
             return self._cond.wait_for(lambda: self._done >= target, timeout)
 
     def close(self, timeout: float = 5.0) -> None:
@@ -656,7 +657,7 @@ class Store:
             self._closed = True
             left = len(self._queue)
             self._cond.notify_all()
-        self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=WRITE_TIMEOUT * 10)
         if left:
             log.warning("Statistik-Speicher: %d Einträge beim Beenden nicht gespeichert.", left)
@@ -685,7 +686,8 @@ class Store:
                 delay = 0.0
             else:
                 delay = min(max(delay * 2, RETRY_DELAYS[0]), RETRY_DELAYS[1])
-                self._stop.wait(delay)
+                self._wake.wait(delay)
+                self._wake.clear()
 
     def _housekeeping(self) -> None:
         if self._conn is None or time.monotonic() - self._checked >= self.check_interval:

@@ -181,7 +181,7 @@ def test_recording_and_reading_never_wait_for_a_locked_database(store: Store, cf
             assert read()
             assert time.monotonic() - start < 0.6
         assert store.question(ids[0]).question == "Frage 0?"
-        assert not store.flush(0.5)  # the writer keeps trying
+        assert not store.flush(0.3)  # the writer keeps trying
         assert store.failures >= 1
     assert store.flush(5)
     s = stats(cfg)
@@ -212,7 +212,7 @@ def test_store_failures_are_counted_logged_once_without_payload_and_retried(
     with caplog.at_level(logging.WARNING, logger="regiobot.store"):
         for i in range(50):
             assert ask(store, f"GEHEIM-{i} max@beispiel.de") is not None  # never raises
-        assert not store.flush(0.6)
+        assert not store.flush(0.4)
     assert store.failures >= 2
     failures = [r for r in caplog.records if "fehlgeschlagen" in r.getMessage()]
     assert 1 <= len(failures) <= 2  # rate-limited: not one line per entry and retry

@@ -2,15 +2,22 @@
 
 Staff edit these files by hand, so every problem is reported in German with the file, the line and
 what to write instead, and all problems of a folder are collected in one run.
+
+The loader is also the bot's border against broken or hostile files: anchors and aliases (the "billion
+laughs" alias bomb) are refused before anything is built, files, entries and values are bounded by
+`limits:` in config.yaml, any value a message quotes is clipped, symbolic links out of the folder are
+not followed, and any failure while reading a file (even MemoryError) is a problem of that file.
 """
 
 from __future__ import annotations
 
 import calendar
 import difflib
+import logging
 import re
+import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,6 +33,55 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from bot.config import LimitSettings
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- quoting values in messages
+
+QUOTE_CHARS = 80  # most characters of a value a message quotes
+MESSAGE_CHARS = 1_000  # most characters of one problem message, whatever it quotes
+_MAX_DEPTH = 20
+
+
+def _pieces(value: Any, depth: int = 0) -> Iterator[str]:
+    """A repr-like rendering piece by piece, so a caller can stop early on a huge or deeply nested value."""
+    if depth > _MAX_DEPTH:
+        yield "…"
+    elif isinstance(value, str):
+        yield value[: QUOTE_CHARS + 1]
+    elif isinstance(value, dict):
+        yield "{"
+        for n, (key, item) in enumerate(value.items()):
+            yield ", " if n else ""
+            yield from _pieces(key, depth + 1)
+            yield ": "
+            yield from _pieces(item, depth + 1)
+        yield "}"
+    elif isinstance(value, list | tuple | set | frozenset):
+        yield "["
+        for n, item in enumerate(value):
+            yield ", " if n else ""
+            yield from _pieces(item, depth + 1)
+        yield "]"
+    elif value is None or isinstance(value, bool | int | float | date):
+        yield str(value)[: QUOTE_CHARS + 1]
+    else:
+        yield f"<{type(value).__name__}>"
+
+
+def clip(value: Any, limit: int = QUOTE_CHARS) -> str:
+    """`value` as text of at most `limit` characters, "…" where cut: messages never copy a huge value."""
+    out, size = [], 0
+    for piece in _pieces(value):
+        out.append(piece)
+        size += len(piece)
+        if size > limit:
+            break
+    text = "".join(out)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 # --------------------------------------------------------------------------- dates
 
@@ -128,7 +184,7 @@ def parse_when(text: str) -> dict[str, Any]:
         month = _MONTH_LOOKUP.get(m[1].lower())
         if month:
             return out | {"year": int(m[2]), "month": month}
-    raise ValueError(f"„{text}“ ist kein erkennbares Datum")
+    raise ValueError(f"„{clip(text)}“ ist kein erkennbares Datum")
 
 
 # --------------------------------------------------------------------------- schema
@@ -174,7 +230,7 @@ class Entry(Model):
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
             raise ValueError(
-                f"„{value}“ ist keine gültige ID: nur Kleinbuchstaben, Ziffern und Bindestriche, "
+                f"„{clip(value)}“ ist keine gültige ID: nur Kleinbuchstaben, Ziffern und Bindestriche, "
                 "z. B. „regionaldialog-8“"
             )
         return value
@@ -325,6 +381,10 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:  # a list or mapping as field name: validation then names it as unknown field
+            key = clip(key)
         if key in result:
             loader.duplicate_keys.append((str(key), key_node.start_mark.line + 1))
         result[key] = loader.construct_object(value_node, deep=True)
@@ -332,7 +392,16 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     return result
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """An impossible date such as 2024-02-30 stays text, so validation reports it at its line."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return node.value
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 # --------------------------------------------------------------------------- problems
@@ -344,6 +413,10 @@ class Problem:
     line: int
     message: str
     warning: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MESSAGE_CHARS:  # a last guard: one problem line stays readable
+            object.__setattr__(self, "message", self.message[: MESSAGE_CHARS - 1] + "…")
 
     def __str__(self) -> str:
         prefix = "Warnung: " if self.warning else ""
@@ -391,8 +464,8 @@ def _field_names(model: type[Entry]) -> list[str]:
 
 def _explain(err: dict[str, Any], model: type[Entry]) -> str:
     """Turn one pydantic error into a sentence a non-programmer can act on."""
-    loc = [str(p) for p in err["loc"]]
-    name = ".".join(loc) or "Eintrag"
+    loc = [clip(p) for p in err["loc"]]
+    name = clip(".".join(loc)) or "Eintrag"
     kind = err["type"]
     if kind == "extra_forbidden":
         allowed = _field_names(model) if len(loc) == 1 else []
@@ -411,13 +484,13 @@ def _explain(err: dict[str, Any], model: type[Entry]) -> str:
                 f"„{name}“: Datum bitte als {m[3]}-{int(m[2]):02d}-{int(m[1]):02d} schreiben statt „{given}“."
             )
         if kind == "value_error":
-            msg = str(err["msg"]).removeprefix("Value error, ")
+            msg = clip(str(err["msg"]).removeprefix("Value error, "), 300)
             return f"„{name}“: {msg}." + (
                 f" {DATE_HINT}" if "Datum" in msg and "liegt vor" not in msg else ""
             )
-        return f"„{name}“: kein gültiges Datum ({given!r}). {DATE_HINT}"
+        return f"„{name}“: kein gültiges Datum („{clip(given)}“). {DATE_HINT}"
     if kind == "literal_error":
-        return f"„{name}“ hat den Wert {err.get('input')!r}; erlaubt ist: {err['ctx']['expected']}."
+        return f"„{name}“ hat den Wert „{clip(err.get('input'))}“; erlaubt ist: {err['ctx']['expected']}."
     if kind == "string_too_short":
         return f"„{name}“ darf nicht leer sein."
     if kind == "string_type":
@@ -426,12 +499,12 @@ def _explain(err: dict[str, Any], model: type[Entry]) -> str:
         return f"„{name}“ muss eine Liste sein: jede Zeile mit „- “ beginnen."
     if kind == "string_pattern_mismatch":
         what = {"email": "eine E-Mail-Adresse wie name@beispiel.de", "url": "eine Adresse mit https://"}
-        return f"„{name}“ ({err.get('input')!r}) ist keine gültige Angabe: erwartet wird {what.get(loc[-1], 'ein anderes Format')}."
+        return f"„{name}“ („{clip(err.get('input'))}“) ist keine gültige Angabe: erwartet wird {what.get(loc[-1], 'ein anderes Format')}."
     if kind in {"int_parsing", "int_type", "float_parsing", "float_type"}:
         return f"„{name}“ muss eine Zahl sein (ohne Einheit und Tausenderpunkt), z. B. 60000."
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return f"„{name}“ muss eine Zuordnung mit eingerückten Feldern sein (Feld: Wert)."
-    msg = str(err["msg"]).removeprefix("Value error, ")
+    msg = clip(str(err["msg"]).removeprefix("Value error, "), 300)
     return f"„{name}“: {msg}" if loc else msg
 
 
@@ -453,12 +526,43 @@ def _line_for(raw: LineDict, loc: tuple[Any, ...]) -> int:
     return line
 
 
-def read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
-    """A knowledge file's text, or None with a problem naming the line of the first non-UTF-8 byte."""
+def _size(n: float) -> str:
+    """Bytes as German MB or KB ("52,0 MB")."""
+    if n >= 100 * 1024:
+        return f"{n / 1024 / 1024:.1f} MB".replace(".", ",")
+    return f"{max(n / 1024, 0.1):.1f} KB".replace(".", ",")
+
+
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def max_file_bytes(limits: LimitSettings) -> int:
+    return int(limits.max_file_mb * 1024 * 1024)
+
+
+def read_text(
+    path: Path, shown: str, problems: list[Problem], limits: LimitSettings | None = None
+) -> str | None:
+    """A knowledge file's text, or None with a problem: too large (checked before reading) or not UTF-8."""
+    limit = max_file_bytes(limits or LimitSettings())
+    too_big = (
+        f"Die Datei ist zu groß ({{size}}, erlaubt sind höchstens {_size(limit)}). Bitte auf mehrere Dateien "
+        "aufteilen oder die Grenze „limits.max_file_mb“ in config.yaml erhöhen."
+    )
     try:
-        return path.read_bytes().decode("utf-8")
+        size = path.stat().st_size
+        if size > limit:
+            problems.append(Problem(shown, 1, too_big.format(size=_size(size))))
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)  # the file may grow after stat: never read more than the limit
+        if len(data) > limit:
+            problems.append(Problem(shown, 1, too_big.format(size=f"über {_size(limit)}")))
+            return None
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         problems.append(
             Problem(shown, line, "Die Datei ist nicht UTF-8-kodiert. Bitte im Editor als „UTF-8“ speichern.")
         )
@@ -467,37 +571,128 @@ def read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
     return None
 
 
-def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
-    text = read_text(path, shown, problems)
+ANCHOR_HINT = (
+    "YAML-Anker und -Verweise („{name}“) sind in Wissensdateien nicht erlaubt: bitte den Wert ausschreiben, "
+    "statt ihn mit „&Name“ zu benennen und mit „*Name“ zu wiederholen. Beginnt ein Text mit „&“ oder „*“, "
+    "bitte den ganzen Text in Anführungszeichen setzen."
+)
+
+
+def _first_anchor(text: str) -> tuple[int, str] | None:
+    """Line and spelling of the first anchor or alias, from the event stream: nothing is built or expanded."""
+    if "&" not in text and "*" not in text:
+        return None
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            return event.start_mark.line + 1, f"*{clip(event.anchor, 40)}"
+        if getattr(event, "anchor", None) is not None:
+            return event.start_mark.line + 1, f"&{clip(event.anchor, 40)}"
+    return None
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str, shown: str) -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int):
+        found = text.find(chr(exc.character))  # the position libyaml reports may count bytes
+        line = text.count("\n", 0, found) + 1 if found >= 0 else 1
+        return Problem(
+            shown,
+            line,
+            f"unsichtbares Steuerzeichen U+{exc.character:04X} in der Datei; YAML erlaubt es nicht. Bitte "
+            "entfernen (im Editor oft unsichtbar: die Zeile neu tippen hilft).",
+        )
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Problem(shown, 1, f"YAML-Fehler: {clip(str(exc), 300)}")
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    opened = exc.context_mark.line + 1 if exc.context_mark and exc.problem_mark else None
+    where = f" (der betroffene Abschnitt beginnt in Zeile {opened})" if opened and opened != line else ""
+    return Problem(
+        shown,
+        line,
+        f"YAML-Syntaxfehler: {clip(exc.problem or exc, 200)}{where}. Häufige Ursachen: falsche Einrückung, "
+        "fehlendes Leerzeichen nach „:“ oder „-“, eine nicht geschlossene Klammer oder ein Anführungszeichen, "
+        "ein Doppelpunkt im Text ohne Anführungszeichen.",
+    )
+
+
+def _read_yaml(path: Path, shown: str, problems: list[Problem], limits: LimitSettings | None = None) -> Any:
+    text = read_text(path, shown, problems, limits)
     if text is None:
         return None
-    loader = _Loader(text)
+    try:
+        if anchor := _first_anchor(text):
+            problems.append(Problem(shown, anchor[0], ANCHOR_HINT.format(name=anchor[1])))
+            return None
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:
+        problems.append(_syntax_problem(exc, text, shown))
+        return None
     loader.duplicate_keys = []
     try:
         data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        opened = exc.context_mark.line + 1 if exc.context_mark and exc.problem_mark else None
-        where = f" (der betroffene Abschnitt beginnt in Zeile {opened})" if opened and opened != line else ""
-        problems.append(
-            Problem(
-                shown,
-                line,
-                f"YAML-Syntaxfehler: {exc.problem or exc}{where}. Häufige Ursachen: falsche Einrückung, "
-                "fehlendes Leerzeichen nach „:“ oder „-“, eine nicht geschlossene Klammer oder ein Anführungszeichen, "
-                "ein Doppelpunkt im Text ohne Anführungszeichen.",
-            )
-        )
-        return None
     except yaml.YAMLError as exc:
-        problems.append(Problem(shown, 1, f"YAML-Fehler: {exc}"))
+        problems.append(_syntax_problem(exc, text, shown))
         return None
     finally:
         loader.dispose()
     for key, line in loader.duplicate_keys:
-        problems.append(Problem(shown, line, f"Feld „{key}“ steht doppelt; bitte nur einmal angeben."))
+        problems.append(Problem(shown, line, f"Feld „{clip(key)}“ steht doppelt; bitte nur einmal angeben."))
     return data
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 without tab and newline, DEL, C1
+
+
+def _check_values(data: Any, shown: str, limits: LimitSettings, problems: list[Problem]) -> None:
+    """Values longer than the limit are errors; control characters in values are warnings.
+
+    Nothing is stripped: staff see where the invisible character is and remove it themselves.
+    Iterative, so a deeply nested file cannot exhaust the stack.
+    """
+    longest, control = limits.max_value_chars, _CONTROL.search
+
+    def check(value: str, name: str, line: int) -> None:
+        if len(value) <= longest and not control(value):
+            return
+        field = f"„{clip(name, 40)}“" if name else "einem Wert"
+        if len(value) > longest:
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    f"Der Wert von {field} ist zu lang ({_number(len(value))} Zeichen, erlaubt sind höchstens "
+                    f"{_number(longest)}). Bitte kürzen oder auf mehrere Einträge aufteilen; "
+                    "die Grenze steht in config.yaml unter „limits.max_value_chars“.",
+                )
+            )
+        if found := control(value):
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    f"unsichtbares Steuerzeichen U+{ord(found[0]):04X} in {field}, bitte entfernen.",
+                    warning=True,
+                )
+            )
+
+    stack: list[tuple[Any, str, int]] = [(data, "", getattr(data, "line", 1))]
+    while stack:
+        value, name, line = stack.pop()
+        if isinstance(value, LineDict):
+            for key, item in value.items():
+                where = value.key_lines.get(str(key), value.line)
+                if isinstance(item, str):
+                    check(item, str(key), where)
+                elif isinstance(item, dict | list):
+                    stack.append((item, str(key), where))
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    check(item, name, line)
+                elif isinstance(item, dict | list):
+                    stack.append((item, name, getattr(item, "line", line)))
+        elif isinstance(value, str):
+            check(value, name, line)
 
 
 def _raw_entries(data: Any, shown: str, problems: list[Problem]) -> list[Any]:
@@ -519,7 +714,7 @@ def _raw_entries(data: Any, shown: str, problems: list[Problem]) -> list[Any]:
                 Problem(
                     shown,
                     data.key_lines[str(key)],
-                    f"unbekannter Abschnitt „{key}“; erlaubt: defaults, entries.",
+                    f"unbekannter Abschnitt „{clip(key)}“; erlaubt: defaults, entries.",
                 )
             )
     defaults = data.get("defaults") or LineDict()
@@ -543,7 +738,7 @@ def _raw_entries(data: Any, shown: str, problems: list[Problem]) -> list[Any]:
             for key, value in defaults.items():
                 if key not in raw:
                     raw[key] = value
-                    raw.key_lines.setdefault(key, raw.line)
+                    raw.key_lines.setdefault(key, getattr(defaults, "key_lines", {}).get(key, raw.line))
     return entries
 
 
@@ -552,7 +747,7 @@ def _validate(raw: Any, shown: str, problems: list[Problem]) -> AnyEntry | None:
         problems.append(Problem(shown, 1, "Jeder Eintrag muss eine Zuordnung sein, beginnend mit „- id: …“."))
         return None
     kind = raw.get("type")
-    model = ENTRY_TYPES.get(str(kind))
+    model = ENTRY_TYPES.get(kind) if isinstance(kind, str) else None
     if model is None:
         line = raw.key_lines.get("type", raw.line)
         if kind is None:
@@ -560,10 +755,12 @@ def _validate(raw: Any, shown: str, problems: list[Problem]) -> AnyEntry | None:
                 Problem(shown, line, f"Pflichtfeld „type“ fehlt. Erlaubt: {', '.join(ENTRY_TYPES)}.")
             )
         else:
-            close = difflib.get_close_matches(str(kind), ENTRY_TYPES, n=1)
+            close = difflib.get_close_matches(clip(kind), ENTRY_TYPES, n=1)
             hint = f" Meinten Sie „{close[0]}“?" if close else ""
             problems.append(
-                Problem(shown, line, f"unbekannter Typ „{kind}“.{hint} Erlaubt: {', '.join(ENTRY_TYPES)}.")
+                Problem(
+                    shown, line, f"unbekannter Typ „{clip(kind)}“.{hint} Erlaubt: {', '.join(ENTRY_TYPES)}."
+                )
             )
         return None
     try:
@@ -575,16 +772,111 @@ def _validate(raw: Any, shown: str, problems: list[Problem]) -> AnyEntry | None:
 
 
 SYNONYM_FILE = "synonyme.yaml"  # groups of equivalent terms (bot/synonyms.py), not entries
+_SUFFIXES = {".yaml", ".yml"}
+
+
+class LoadCancelled(Exception):
+    """`stop` was set while the knowledge was being read; nothing of it may be used."""
+
+
+def scan_knowledge(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Entry files below `folder`, and symbolic links that point out of it (refused, never read).
+
+    A link inside the folder is read once, under its real file's name when both are listed. Linked
+    folders are never descended into; the synonym list beside the entries is checked separately.
+    """
+    root = folder.resolve()
+    skip = root / SYNONYM_FILE
+    files: dict[Path, Path] = {}
+    links: list[Path] = []
+    refused: list[Path] = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                if path.suffix in _SUFFIXES or target.is_dir():
+                    refused.append(path)
+            elif path.suffix in _SUFFIXES:
+                links.append(path)
+        elif path.suffix in _SUFFIXES and path.is_file() and path.resolve() != skip:
+            files[path.resolve()] = path
+    for link in links:
+        target = link.resolve()
+        if target != skip and target.is_file():
+            files.setdefault(target, link)
+    return sorted(files.values()), refused
 
 
 def knowledge_files(folder: Path) -> list[Path]:
-    """Entry files below `folder`; the synonym list beside them is checked separately."""
-    skip = folder / SYNONYM_FILE
-    return sorted(p for p in folder.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file() and p != skip)
+    """Entry files below `folder` that may be read (see `scan_knowledge`)."""
+    return scan_knowledge(folder)[0]
 
 
-def load_knowledge(folder: Path, today: date | None = None, max_age_days: int | None = None) -> Knowledge:
-    """Read and validate every YAML file below `folder`; never raises for bad content."""
+def summarise(problems: list[str], first: int = 10) -> list[str]:
+    """The first `first` problems and one line counting the rest: a chat reply stays short."""
+    first = max(first, 0)
+    rest = len(problems) - first
+    if rest <= 0:
+        return list(problems)
+    more = "1 weiteres Problem" if rest == 1 else f"{rest} weitere Probleme"
+    return [*problems[:first], f"… und {more} – alle zeigt `regiobot check`."]
+
+
+def _failure(exc: BaseException) -> str:
+    """What staff read when reading a file failed in a way the checks above did not foresee."""
+    if isinstance(exc, MemoryError):
+        why = "nicht genug Speicher (MemoryError). Ist sie ungewöhnlich groß oder tief verschachtelt?"
+    elif isinstance(exc, RecursionError):
+        why = "sie ist zu tief verschachtelt (RecursionError). Bitte die Einrückung prüfen."
+    else:
+        why = f"{type(exc).__name__}: {clip(str(exc))}. Bitte die Datei prüfen und den Fehler melden."
+    return f"Die Datei konnte nicht verarbeitet werden: {why}"
+
+
+def _load_file(
+    path: Path, shown: str, limits: LimitSettings, room: int, problems: list[Problem]
+) -> tuple[list[tuple[AnyEntry, int]], bool]:
+    """Valid entries of one file with their lines, and whether the entry limit was reached in it."""
+    data = _read_yaml(path, shown, problems, limits)
+    if data is None and problems:
+        return [], False
+    _check_values(data, shown, limits, problems)
+    raws = _raw_entries(data, shown, problems)
+    full = len(raws) > room
+    if full:
+        over = raws[room]
+        problems.append(
+            Problem(
+                shown,
+                getattr(over, "line", 1),
+                f"Zu viele Einträge: mehr als {_number(limits.max_entries)} Einträge in allen Wissensdateien "
+                "zusammen. Ab hier wird nichts mehr gelesen. Bitte Einträge zusammenfassen oder die Grenze "
+                "„limits.max_entries“ in config.yaml erhöhen.",
+            )
+        )
+        raws = raws[:room]
+    out = []
+    for raw in raws:
+        entry = _validate(raw, shown, problems)
+        if entry is not None:
+            out.append((entry, raw.line))
+    return out, full
+
+
+def load_knowledge(
+    folder: Path,
+    today: date | None = None,
+    max_age_days: int | None = None,
+    *,
+    limits: LimitSettings | None = None,
+    stop: threading.Event | None = None,
+) -> Knowledge:
+    """Read and validate every YAML file below `folder`; never raises for bad content.
+
+    Whatever goes wrong in one file, MemoryError included, becomes a problem of that file. When `stop`
+    is set between files, LoadCancelled is raised.
+    """
+    limits = limits or LimitSettings()
     kb = Knowledge()
     if not folder.is_dir():
         kb.problems.append(
@@ -593,35 +885,54 @@ def load_knowledge(folder: Path, today: date | None = None, max_age_days: int | 
             )
         )
         return kb
-    files = knowledge_files(folder)
+    files, refused = scan_knowledge(folder)
+    for link in refused:
+        kb.problems.append(
+            Problem(
+                _display(link),
+                1,
+                "Dieser symbolische Link zeigt auf eine Datei oder einen Ordner außerhalb des Wissensordners "
+                "und wird nicht gelesen. Bitte die Datei selbst in den Wissensordner legen oder den Link entfernen.",
+            )
+        )
     if not files:
         kb.problems.append(Problem(_display(folder), 0, "Keine .yaml-Dateien im Wissensordner gefunden."))
     for path in files:
+        if stop is not None and stop.is_set():
+            raise LoadCancelled
         shown = _display(path)
-        before = len(kb.problems)
-        data = _read_yaml(path, shown, kb.problems)
-        if data is None and len(kb.problems) > before:
-            continue
-        for raw in _raw_entries(data, shown, kb.problems):
-            entry = _validate(raw, shown, kb.problems)
-            if entry is None:
-                continue
-            line = raw.line
+        problems: list[Problem] = []
+        try:
+            loaded, full = _load_file(path, shown, limits, limits.max_entries - len(kb.entries), problems)
+        except Exception as exc:  # MemoryError, RecursionError or a bug: that file's problem, never a crash
+            log.warning("Wissensdatei %s nicht lesbar", shown, exc_info=not isinstance(exc, MemoryError))
+            problems.append(Problem(shown, 1, _failure(exc)))
+            loaded, full = [], False
+        kb.problems += dict.fromkeys(problems)  # shared defaults would repeat a warning per entry
+        for entry, line in loaded:
             if entry.id in kb.locations:
                 other = kb.locations[entry.id]
                 kb.problems.append(
                     Problem(
                         shown,
                         line,
-                        f"ID „{entry.id}“ gibt es schon ({other[0]}:{other[1]}). IDs müssen eindeutig sein.",
+                        f"ID „{clip(entry.id)}“ gibt es schon ({other[0]}:{other[1]}). IDs müssen eindeutig sein.",
                     )
                 )
                 continue
             kb.locations[entry.id] = (shown, line)
             kb.entries.append(entry)
+        if full:
+            break
+    if stop is not None and stop.is_set():
+        raise LoadCancelled
     from bot.synonyms import load_synonyms  # here: bot.synonyms imports this module
 
-    kb.problems += load_synonyms(folder)[1]
+    try:
+        kb.problems += load_synonyms(folder)[1]
+    except Exception as exc:  # as above: a problem of the synonym file, never a crash
+        log.warning("Synonymliste nicht lesbar", exc_info=not isinstance(exc, MemoryError))
+        kb.problems.append(Problem(_display(folder / SYNONYM_FILE), 1, _failure(exc)))
     _check_references(kb)
     _check_titles(kb)
     if today and max_age_days:
@@ -630,12 +941,20 @@ def load_knowledge(folder: Path, today: date | None = None, max_age_days: int | 
     return kb
 
 
+SUGGESTION_BUDGET = 500_000  # ids compared for "Meinten Sie …?" per run: 5 lookups at 100,000 entries
+
+
 def _check_references(kb: Knowledge) -> None:
     ids = kb.by_id()
+    suggestions: dict[str, list[str]] = {}  # one renamed id is often referenced many times
+    budget = SUGGESTION_BUDGET
     for entry in kb.entries:
         for name, ref in entry.references():
             if ref not in ids:
-                close = difflib.get_close_matches(ref, ids, n=1)
+                if ref not in suggestions and budget >= len(ids) and len(ref) <= QUOTE_CHARS:
+                    budget -= len(ids)
+                    suggestions[ref] = difflib.get_close_matches(ref, ids, n=1)
+                close = suggestions.get(ref)
                 hint = (
                     f" Meinten Sie „{close[0]}“?"
                     if close
@@ -646,7 +965,7 @@ def _check_references(kb: Knowledge) -> None:
                     Problem(
                         file,
                         line,
-                        f"Eintrag „{entry.id}“, Feld „{name}“: Verweis auf „{ref}“ geht ins Leere.{hint}",
+                        f"Eintrag „{clip(entry.id)}“, Feld „{name}“: Verweis auf „{clip(ref)}“ geht ins Leere.{hint}",
                     )
                 )
             elif name in {"chair", "deputy", "contacts"} and ids[ref].type != "contact":
@@ -655,7 +974,7 @@ def _check_references(kb: Knowledge) -> None:
                     Problem(
                         file,
                         line,
-                        f"Eintrag „{entry.id}“, Feld „{name}“: „{ref}“ ist kein Kontakt (type: contact).",
+                        f"Eintrag „{clip(entry.id)}“, Feld „{name}“: „{clip(ref)}“ ist kein Kontakt (type: contact).",
                     )
                 )
 
@@ -671,7 +990,7 @@ def _check_titles(kb: Knowledge) -> None:
                 Problem(
                     file,
                     line,
-                    f"Titel „{entry.title}“ gibt es schon ({other[0]}:{other[1]}). Bitte eindeutig benennen.",
+                    f"Titel „{clip(entry.title)}“ gibt es schon ({other[0]}:{other[1]}). Bitte eindeutig benennen.",
                 )
             )
         else:
@@ -687,7 +1006,7 @@ def _check_age(kb: Knowledge, today: date, max_age_days: int) -> None:
                 Problem(
                     file,
                     line,
-                    f"„{entry.id}“ wurde zuletzt am {entry.updated:%d.%m.%Y} geprüft ({age} Tage her). "
+                    f"„{clip(entry.id)}“ wurde zuletzt am {entry.updated:%d.%m.%Y} geprüft ({age} Tage her). "
                     "Bitte Angaben prüfen und „updated“ aktualisieren.",
                     warning=True,
                 )

@@ -2,7 +2,8 @@
 
 Builds are incremental (entries whose content and encoder did not change keep their vectors) and
 atomic: each build is written to its own folder and only then published by replacing the one-line
-file `CURRENT`, so a crash or invalid knowledge never leaves a broken index behind.
+file `CURRENT`, so a crash or invalid knowledge never leaves a broken index behind. A build can be
+stopped (`stop`, checked between files and between embedding batches); a stopped build publishes nothing.
 
 Per-sentence vectors of each entry's text (`sentences.npy`, float16) live outside FAISS: they serve the
 answer's sentence selection and must not change which entry ranks first.
@@ -17,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -29,9 +31,16 @@ import faiss
 import numpy as np
 from pydantic import Field, TypeAdapter
 
-from bot.config import Config, IndexSettings
+from bot.config import Config, IndexSettings, LimitSettings
 from bot.embedding import Encoder
-from bot.knowledge import AnyEntry, Knowledge, knowledge_files, load_knowledge
+from bot.knowledge import (
+    AnyEntry,
+    Knowledge,
+    LoadCancelled,
+    load_knowledge,
+    max_file_bytes,
+    scan_knowledge,
+)
 from bot.text import TOKENIZER_VERSION, sentences, tokens, vocabulary
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -53,6 +62,20 @@ class BuildError(Exception):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class BuildCancelled(BuildError):
+    """`stop` was set during the build: it ended early and the published index is untouched."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ["Der Neuaufbau des Index wurde abgebrochen; der bisherige Index bleibt in Gebrauch."]
+        )
+
+
+def _check_stop(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise BuildCancelled
 
 
 @dataclass
@@ -143,13 +166,26 @@ def entry_hash(entry: AnyEntry, encoder_name: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def knowledge_digest(folder: Path) -> str:
-    """Fingerprint of the knowledge files' names and bytes: any edit makes the index stale."""
+def knowledge_digest(folder: Path, limits: LimitSettings | None = None) -> str:
+    """Fingerprint of the knowledge files' names and bytes: any edit makes the index stale.
+
+    Files over the size limit count by size and time only (they are refused, so never read whole), and
+    refused links by name, so adding or removing one changes the fingerprint too.
+    """
+    limit = max_file_bytes(limits or LimitSettings())
+    files, refused = scan_knowledge(folder)
     digest = hashlib.sha256()
-    for path in knowledge_files(folder):
+    for path in files:
         digest.update(str(path.relative_to(folder)).encode())
         with contextlib.suppress(OSError):
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            stat = path.stat()
+            if stat.st_size > limit:
+                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+                continue
+            with open(path, "rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+    for link in refused:
+        digest.update(f"link:{link.relative_to(folder)}".encode())
     return digest.hexdigest()
 
 
@@ -162,11 +198,20 @@ def _settings_key(settings: IndexSettings) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _build_lock(index_dir: Path) -> Iterator[None]:
-    """One build at a time per index folder (CLI and a running bot may both build)."""
+def _build_lock(index_dir: Path, stop: threading.Event | None = None) -> Iterator[None]:
+    """One build at a time per index folder (CLI and a running bot may both build); `stop` ends the wait."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        if stop is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if stop.wait(0.1):
+                        raise BuildCancelled from None
         try:
             yield
         finally:
@@ -297,20 +342,25 @@ def _previous_vectors(
         return {}, None
 
 
-def _embed(encoder: Encoder, texts: list[str], batch: int, progress: bool) -> np.ndarray:
+def _embed(
+    encoder: Encoder, texts: list[str], batch: int, progress: bool, stop: threading.Event | None = None
+) -> np.ndarray:
+    """Vectors of `texts` batch by batch; `stop` is looked at before each batch (BuildCancelled)."""
     if not texts:
         return np.zeros((0, encoder.dim), dtype=np.float32)
-    chunks = range(0, len(texts), batch)
-    if not progress or len(texts) <= batch * 4:
-        return np.vstack([encoder.encode(texts[i : i + batch]) for i in chunks])
-    from rich.progress import Progress
-
     out = []
-    with Progress(transient=True) as bar:
-        task = bar.add_task("Einbetten", total=len(texts))
-        for i in chunks:
+    with contextlib.ExitStack() as stack:
+        bar = task = None
+        if progress and len(texts) > batch * 4:
+            from rich.progress import Progress
+
+            bar = stack.enter_context(Progress(transient=True))
+            task = bar.add_task("Einbetten", total=len(texts))
+        for i in range(0, len(texts), batch):
+            _check_stop(stop)
             out.append(encoder.encode(texts[i : i + batch]))
-            bar.advance(task, len(texts[i : i + batch]))
+            if bar is not None and task is not None:
+                bar.advance(task, len(texts[i : i + batch]))
     return np.vstack(out)
 
 
@@ -322,14 +372,23 @@ def build_index(
     index_dir: Path | None = None,
     force: bool = False,
     progress: bool = False,
+    stop: threading.Event | None = None,
 ) -> BuildReport:
-    """Validate knowledge and publish a new index build; raises BuildError on invalid knowledge."""
+    """Validate knowledge and publish a new index build.
+
+    Raises BuildError on invalid knowledge (any failure reading it included) and BuildCancelled when
+    `stop` is set before the new build is published; either way the current index stays as it is.
+    """
     knowledge_dir = knowledge_dir or config.knowledge_dir
     index_dir = index_dir or config.index_dir
     started = time.perf_counter()
-    with _build_lock(index_dir):
-        digest = knowledge_digest(knowledge_dir)
-        kb: Knowledge = load_knowledge(knowledge_dir)
+    with _build_lock(index_dir, stop):
+        _check_stop(stop)
+        digest = knowledge_digest(knowledge_dir, config.limits)
+        try:
+            kb: Knowledge = load_knowledge(knowledge_dir, limits=config.limits, stop=stop)
+        except LoadCancelled:
+            raise BuildCancelled from None
         if not kb.ok:
             raise BuildError([str(p) for p in kb.errors])
         previous, old_manifest = _previous_vectors(index_dir, encoder)
@@ -350,7 +409,7 @@ def build_index(
         todo = list({hashes[e.id]: e for e in kb.entries if hashes[e.id] not in previous}.values())
         per_entry = [(dense_texts(e), sentences(e.text)) for e in todo]
         unique = list(dict.fromkeys(t for texts, said in per_entry for t in (*texts, *said)))
-        embedded = _embed(encoder, unique, config.embedding.batch_size, progress)
+        embedded = _embed(encoder, unique, config.embedding.batch_size, progress, stop)
         row_of = {text: row for row, text in enumerate(unique)}
         fresh = {
             hashes[entry.id]: (
@@ -370,6 +429,7 @@ def build_index(
         vocab = vocabulary(documents)
         bm25 = bm25s.BM25()
         bm25.index([tokens(d, vocab) or [""] for d in documents], show_progress=False)
+        _check_stop(stop)
 
         name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
         builds = index_dir / BUILDS
@@ -404,6 +464,9 @@ def build_index(
             if path.is_file():
                 with open(path, "rb") as handle:
                     os.fsync(handle.fileno())
+        if stop is not None and stop.is_set():
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise BuildCancelled
         final = builds / name
         os.replace(tmp, final)
         _fsync_dir(builds)
@@ -470,6 +533,6 @@ def stale_reason(
         return "Tokenizer geändert"
     if manifest.settings != _settings_key(config.index):
         return "Index-Einstellungen geändert"
-    if manifest.knowledge_digest != knowledge_digest(knowledge_dir or config.knowledge_dir):
+    if manifest.knowledge_digest != knowledge_digest(knowledge_dir or config.knowledge_dir, config.limits):
         return "Wissensdateien geändert"
     return None

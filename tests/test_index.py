@@ -1,17 +1,24 @@
-"""Index builds: per-sentence vectors beside FAISS, aligned with `sentences()`, reused incrementally."""
+"""Index builds: per-sentence vectors beside FAISS, aligned with `sentences()`, reused incrementally;
+stopped or failing builds leave the published index as it was."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import faiss
 import numpy as np
 import pytest
 
+import bot.knowledge
 from bot.config import Config
 from bot.index import (
     FORMAT,
+    BuildCancelled,
+    BuildError,
     build_index,
     current_build,
     dense_texts,
@@ -150,3 +157,89 @@ def test_tokenizer_change_rebuilds_bm25_but_reuses_vectors(
     )
     report = build_index(config, encoder, knowledge_dir=knowledge, index_dir=index_dir)
     assert not report.skipped and report.texts_embedded == 0
+
+
+# --------------------------------------------------------------------------- stopped and failing builds
+
+
+class FakeEncoder:
+    """Deterministic unit vectors from text hashes, no model; `on_encode` runs at each batch."""
+
+    name = "fake-8"
+    dim = 8
+
+    def __init__(self, on_encode=None) -> None:
+        self.calls = 0
+        self.on_encode = on_encode
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        if self.on_encode:
+            self.on_encode()
+        seeds = [int.from_bytes(hashlib.sha256(t.encode()).digest()[:4], "little") for t in texts]
+        vectors = np.array([np.random.default_rng(s).standard_normal(self.dim) for s in seeds], np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def fake_built(tmp_path: Path) -> tuple[Config, Path, Path]:
+    knowledge, index = write_knowledge(tmp_path / "k"), tmp_path / "i"
+    config = Config(knowledge_dir=knowledge, index_dir=index, embedding={"batch_size": 1})
+    build_index(config, FakeEncoder(), knowledge_dir=knowledge, index_dir=index)
+    return config, knowledge, index
+
+
+def test_stopped_build_ends_between_batches_and_keeps_the_index(fake_built) -> None:
+    config, knowledge, index = fake_built
+    before = current_build(index)
+    write_knowledge(knowledge, changed="wöchentlich")
+    stop = threading.Event()
+    encoder = FakeEncoder(on_encode=stop.set)  # stop arrives while the first batch is embedded
+    with pytest.raises(BuildCancelled) as err:
+        build_index(config, encoder, knowledge_dir=knowledge, index_dir=index, stop=stop)
+    assert isinstance(err.value, BuildError) and "abgebrochen" in err.value.problems[0]
+    assert encoder.calls == 1, "embedding went on after the stop"
+    assert current_build(index) == before and not list((index / "builds").glob(".tmp-*"))
+    assert "monatlich" in load_index(index).entries[1].text
+    report = build_index(config, FakeEncoder(), knowledge_dir=knowledge, index_dir=index)
+    assert report.embedded == 1 and "wöchentlich" in load_index(index).entries[1].text
+
+
+def test_stopped_build_ends_while_loading_files(fake_built, monkeypatch) -> None:
+    config, knowledge, index = fake_built
+    before = current_build(index)
+    write_knowledge(knowledge, changed="wöchentlich")
+    (knowledge / "zweite.yaml").write_text((knowledge / "ag.yaml").read_text().replace('"ag-', '"zweite-'))
+    stop = threading.Event()
+    read_yaml = bot.knowledge._read_yaml
+    read: list[str] = []
+
+    def read_then_stop(path: Path, *args, **kwargs):
+        read.append(path.name)
+        stop.set()  # staff stop the build while the first file is read
+        return read_yaml(path, *args, **kwargs)
+
+    monkeypatch.setattr(bot.knowledge, "_read_yaml", read_then_stop)
+    encoder = FakeEncoder()
+    with pytest.raises(BuildCancelled):
+        build_index(config, encoder, knowledge_dir=knowledge, index_dir=index, stop=stop)
+    assert read == ["ag.yaml"] and encoder.calls == 0 and current_build(index) == before
+
+
+def test_memory_error_in_the_loader_is_a_build_error_and_keeps_the_index(fake_built, monkeypatch) -> None:
+    config, knowledge, index = fake_built
+    before = current_build(index)
+    write_knowledge(knowledge, changed="wöchentlich")
+
+    def exhausted(loader):
+        raise MemoryError
+
+    monkeypatch.setattr(bot.knowledge._Loader, "get_single_data", exhausted)
+    with pytest.raises(BuildError) as err:
+        build_index(config, FakeEncoder(), knowledge_dir=knowledge, index_dir=index)
+    [problem] = err.value.problems
+    assert problem.endswith(
+        "ag.yaml:1: Die Datei konnte nicht verarbeitet werden: nicht genug Speicher "
+        "(MemoryError). Ist sie ungewöhnlich groß oder tief verschachtelt?"
+    )
+    assert current_build(index) == before

@@ -445,7 +445,7 @@ def test_concurrent_processes_get_one_salt(tmp_path: Path):
             text=True,
             env=env,
         )
-        for _ in range(6)
+        for _ in range(4)
     ]
     for w in workers:
         assert w.stdout.readline().strip() == "bereit"

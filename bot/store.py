@@ -913,7 +913,14 @@ class Store:
 
 
 def _stored(row: tuple) -> StoredQuestion:
-    return StoredQuestion(int(row[0]), row[1], bool(row[2]), json.loads(row[3] or "[]"), row[4])
+    """A row as a question; a damaged list of further results (edited by hand) just means no further results."""
+    try:
+        more = json.loads(row[3] or "[]")
+    except ValueError:
+        more = []
+    if not isinstance(more, list) or not all(isinstance(m, str) for m in more):
+        more = []
+    return StoredQuestion(int(row[0]), str(row[1]), bool(row[2]), more, row[4])
 
 
 def _flush_live(path: Path) -> None:

@@ -776,7 +776,13 @@ def test_purge_of_an_unreadable_database_exits_2(cfg: Config, tmp_path: Path):
     assert "lassen sich nicht löschen (keine SQLite-Datenbank)" in result.output
 
 
-def test_stored_more_survives_json_roundtrip(store: Store):
+def test_stored_more_survives_json_roundtrip_and_damage(store: Store, cfg: Config):
     qid = ask(store, more=["„Zitat“ – ümlaut", json.dumps({"x": 1})])
     assert store.flush(5)
     assert store.question(qid).more == ["„Zitat“ – ümlaut", '{"x": 1}']
+    conn = sqlite3.connect(db_path(cfg))
+    for damaged in ("{kaputt", '{"x": 1}', "[1, 2]"):
+        conn.execute("UPDATE questions SET more = ? WHERE id = ?", (damaged, qid))
+        conn.commit()
+        assert store.question(qid).more == []
+    conn.close()

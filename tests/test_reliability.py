@@ -32,6 +32,12 @@ entries:
     text: Das ErlebnisZentrum Bergbau Röhrigschacht Wettelrode zeigt die Geschichte des Kupferbergbaus.
 """
 
+ALIAS_BOMB = "\n".join(  # "billion laughs": 9**9 leaves from 700 bytes as a type once froze the bot
+    ["lol:", "  - &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"  - &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    + ["entries:", "  - {id: bombe, type: *l8, title: Bombe, text: Bumm.}"]
+)
+
 
 @pytest.fixture
 def world(tmp_path: Path, encoder) -> tuple[Config, Path, Path]:
@@ -66,6 +72,7 @@ def still_answers(config: Config, index: Path, encoder) -> None:
             lambda p: p.write_bytes("entries:\n  - title: Größe\n".encode("latin-1")), id="not-utf8"
         ),
         pytest.param(lambda p: p.write_bytes(b"\x00\xff\xfe garbage"), id="binary"),
+        pytest.param(lambda p: p.write_text(ALIAS_BOMB, encoding="utf-8"), id="alias-bomb"),
     ],
 )
 def test_damaged_file_keeps_previous_index(world, encoder, damage) -> None:

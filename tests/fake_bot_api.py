@@ -113,6 +113,8 @@ class Fault:
     times: int
     retry_after: int = 1
     delay: float = 0.0
+    until: float | None = None
+    """A time-based fault (an outage, a slow period) applies to every call until this monotonic time."""
 
 
 _JSON_FIELDS = {"reply_markup", "commands", "entities", "link_preview_options", "reply_parameters", "scope"}
@@ -213,12 +215,25 @@ class FakeBotAPI:
         with self._lock:
             self._faults.setdefault(method, []).append(Fault(kind, times, retry_after, delay))
 
+    def fail_for(
+        self, method: str, kind: str, seconds: float, retry_after: int = 1, delay: float = 0.0
+    ) -> None:
+        """Every `method` call fails (or is slow: kind "delay") with `kind` for the next `seconds`."""
+        assert kind in {"429", "500", "json", "reset", "timeout", "delay"}, kind
+        until = time.monotonic() + seconds
+        with self._lock:
+            self._faults.setdefault(method, []).append(Fault(kind, 1 << 30, retry_after, delay, until))
+
     def _take_fault(self, method: str) -> Fault | None:
         with self._lock:
             queue = self._faults.get(method) or []
+            while queue and queue[0].until is not None and time.monotonic() >= queue[0].until:
+                queue.pop(0)
             if not queue:
                 return None
             fault = queue[0]
+            if fault.until is not None:
+                return fault
             fault.times -= 1
             if fault.times <= 0:
                 queue.pop(0)
@@ -730,6 +745,8 @@ async def running(app: Any) -> AsyncIterator[Any]:
             await app.updater.stop()
         if app.running:
             await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)

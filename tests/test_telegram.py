@@ -545,3 +545,68 @@ def test_regiobot_run_unreachable_api_exits_1_with_one_german_line(tmp_path):
 
 def test_bot_id_constant_matches_token():
     assert TOKEN.startswith(f"{BOT_ID}:")
+
+
+async def test_reload_with_many_problems_sends_one_short_summary(own_world, api, tmp_path):
+    config, engine = own_world
+    config = config_for(config, api, tmp_path / "data")
+    bad = "\n".join(
+        f"  - id: kaputt-{i}\n    type: info\n    title: Kaputt {i}\n    text: Ohne Datum.\n"
+        for i in range(300)
+    )
+    (config.knowledge_dir / "viele.yaml").write_text(
+        "defaults:\n  source: {document: Test}\nentries:\n" + bad, encoding="utf-8"
+    )
+    app = build_application(config, engine, TOKEN)
+    try:
+        async with running(app):
+            api.message("/reload", chat_id=ADMIN)
+            await api.replies(ADMIN, timeout=30)
+            await settle(app, api)
+    finally:
+        (config.knowledge_dir / "viele.yaml").unlink()
+    texts = api.texts(ADMIN)
+    assert len(texts) == 1, len(texts)  # not one message per problem
+    assert "weitere Probleme" in texts[0] and "regiobot check" in texts[0]
+
+
+async def test_edits_and_stickers_count_towards_the_flood_limit(world, api, tmp_path):
+    config = config_for(world[0], api, tmp_path / "data", rate_limit_messages=3)
+    app = build_application(config, world[1], TOKEN)
+    async with running(app):
+        for _ in range(6):
+            api.message(sticker={"file_id": "x", "file_unique_id": "x", "type": "regular", "width": 1, "height": 1,
+                                 "is_animated": False, "is_video": False})  # fmt: skip
+        await settle(app, api)
+    texts = api.texts(USER)
+    assert len(texts) == 4 and "sehr viele" in texts[-1], texts  # 3 notes on stickers, then one flood note
+
+
+async def test_forged_or_foreign_buttons_expire(bot, api):
+    api.message("Wo ist die Geschäftsstelle des Regionalforums?")
+    await api.replies(USER)
+    await settle(bot, api)
+    answer = bot_message(api, USER, 0)
+    data = next(d for _, d in buttons(answer) if d.startswith("fb:"))
+    other = {**answer, "chat": {**answer["chat"], "id": 1002}}  # the same token pressed from another chat
+    for forged, message in [
+        (data, other),
+        ("fb:1:-", answer),
+        ("more:²", answer),
+        ("more:" + "9" * 30, answer),
+    ]:
+        api.press(forged, message, user_id=message["chat"]["id"])
+    await settle(bot, api)
+    notes = [c.params.get("text", "") for c in api.calls_to("answerCallbackQuery")]
+    assert len(notes) == 4 and all("abgelaufen" in n for n in notes), notes
+    assert len(api.texts(USER)) == 1 and not api.texts(1002)
+
+
+def test_second_instance_on_the_same_data_folder_exits_2(world, monkeypatch, capsys, tmp_path):
+    from bot.store import acquire_instance_lock
+
+    config = world[0].model_copy(update={"data_dir": tmp_path / "data"})
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    with acquire_instance_lock(config):
+        assert run(config) == 2
+    assert "läuft bereits" in capsys.readouterr().err

@@ -236,12 +236,17 @@ class Engine:
     def stale_reason(self) -> str | None:
         return stale_reason(self.index.manifest, self.config, self.encoder.name, self.knowledge_dir)
 
-    def reload(self) -> list[str]:
-        """Validate, rebuild incrementally and swap in; on problems keep serving the old index."""
+    def reload(self, stop: threading.Event | None = None) -> list[str]:
+        """Validate, rebuild incrementally and swap in; on problems (or when `stop` is set: shutdown) keep
+        serving the old index."""
         with self._reload_lock:
             try:
                 build_index(
-                    self.config, self.encoder, knowledge_dir=self.knowledge_dir, index_dir=self.index_dir
+                    self.config,
+                    self.encoder,
+                    knowledge_dir=self.knowledge_dir,
+                    index_dir=self.index_dir,
+                    stop=stop,
                 )
                 index = load_index(self.index_dir, self.config.embedding.threads)
                 synonyms, _ = load_synonyms(self.knowledge_dir)

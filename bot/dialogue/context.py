@@ -27,8 +27,8 @@ class ChatContext:
     """The last answer was a list: a follow-up must first say which of its entries it means."""
     text: str = ""
     """The last answer's text: "mehr dazu" shows the whole entry only when this was not already all of it."""
-    question_id: int | None = None
-    """The stored question of the last answer (its "Weitere Treffer")."""
+    token: str | None = None
+    """The button token of the last answer (its stored "Weitere Treffer")."""
     language: str = "de"
     pending: str | None = None
     """A question waiting for the person's choice among "Meinten Sie …?" candidates."""

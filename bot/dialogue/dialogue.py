@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.dialogue import smalltalk
 from bot.dialogue.context import ChatContext, Contexts
 from bot.dialogue.replies import Button, Reply, fits, label, menu, text
-from bot.store import Store, StoredQuestion
+from bot.store import Store, StoredQuestion, new_token
 
 T = TypeVar("T")
 
@@ -124,8 +124,8 @@ class Dialogue:
                 options=options,
             )
         more = followup.kind_of(self.engine.understand(question)) == "more"
-        if more and answer.found and answer.text.split("\n")[0] in ctx.text and ctx.question_id is not None:
-            stored = self._stored(ctx.question_id)  # the whole entry was shown already: further results
+        if more and answer.found and answer.text.split("\n")[0] in ctx.text and ctx.token is not None:
+            stored = self._stored(ctx.token, chat)  # the whole entry was shown already: further results
             if stored is not None and stored.more:
                 return replace(answer, text="\n\n".join(stored.more), source_note="", sources=[])
         return answer
@@ -168,14 +168,13 @@ class Dialogue:
         if kind == "menu" and rest in ("termine", "foerderung", "kontakt", "hilfe"):
             return Pressed(replies=self.command(chat, rest, "", today))
         if kind == "fb":
-            qid, _, sign = rest.partition(":")
-            if qid.isdigit() and sign in ("+", "-") and self.store is not None:
-                known = self._safely(
-                    self.store.record_feedback, int(qid), chat.user_id, 1 if sign == "+" else -1
-                )
+            token, _, sign = rest.partition(":")
+            if sign in ("+", "-") and self.store is not None:
+                vote = 1 if sign == "+" else -1
+                known = self._safely(self.store.record_feedback_by_token, token, chat.id, chat.user_id, vote)
                 return Pressed(text("thanks", ctx.language) if known else text("expired", ctx.language))
-        if kind == "more" and rest.isdigit():
-            stored = self._stored(int(rest))
+        if kind == "more":
+            stored = self._stored(rest, chat)
             if stored is None:
                 return Pressed(text("expired", ctx.language))
             if not stored.more:
@@ -208,7 +207,7 @@ class Dialogue:
         self, chat: Chat, ctx: ChatContext, answer: Answer, kind: str, question: str, today: date | None
     ) -> Reply:
         """An engine answer as a reply with its buttons; recorded for the report; the chat's context updated."""
-        qid = self._record(chat, answer, kind, question)
+        token = self._record(chat, answer, kind, question)
         language = answer.language
         if answer.intent == "clarify":
             options = tuple(o.id for o in answer.options)
@@ -226,7 +225,7 @@ class Dialogue:
                     shown=shown,
                     listed=answer.listed and len(shown) > 1,
                     text=answer.text,
-                    question_id=qid,
+                    token=token,
                     language=language,
                 ),
             )
@@ -240,10 +239,10 @@ class Dialogue:
         steps = [self._step_button(s, language) for s in self.engine.steps(answer, today)]
         if steps := [b for b in steps if b is not None]:
             rows += [steps[i : i + 2] for i in range(0, len(steps), 2)]
-        if answer.more and qid is not None:
-            rows.append([Button(label("more", language), f"more:{qid}")])
-        if qid is not None:
-            rows.append([Button("👍", f"fb:{qid}:+"), Button("👎", f"fb:{qid}:-")])
+        if answer.more and token is not None:
+            rows.append([Button(label("more", language), f"more:{token}")])
+        if token is not None:
+            rows.append([Button("👍", f"fb:{token}:+"), Button("👎", f"fb:{token}:-")])
         return Reply(answer.text, answer=answer, buttons=rows)
 
     @staticmethod
@@ -304,12 +303,15 @@ class Dialogue:
         topics = self.engine.overview().topics
         return topics[0] if topics else "Tourismus"
 
-    def _record(self, chat: Chat, answer: Answer, kind: str, question: str) -> int | None:
-        """Store the question for the report; a store failure costs the buttons that need it, never the answer."""
+    def _record(self, chat: Chat, answer: Answer, kind: str, question: str) -> str | None:
+        """Queue the question for the report (never waiting for the store); the returned token binds the
+        answer's buttons to this chat. None when the store did not take it: then the answer has no buttons
+        that need it."""
         if self.store is None:
             return None
+        token = new_token()
         top = answer.sources[0] if answer.found and answer.sources else None
-        return self._safely(
+        stored = self._safely(
             self.store.record_question,
             user_id=chat.user_id,
             chat_kind=chat.kind,
@@ -321,10 +323,14 @@ class Dialogue:
             source_title=top.title if top else None,
             answer=answer.text if answer.found else "",
             more=list(answer.more or []),
+            token=token,
+            chat=chat.id,
         )
+        return token if stored is not None else None
 
-    def _stored(self, question_id: int) -> StoredQuestion | None:
-        return self._safely(self.store.question, question_id) if self.store is not None else None
+    def _stored(self, token: str, chat: Chat) -> StoredQuestion | None:
+        """The recorded answer behind a button token – only in the chat it was sent to."""
+        return self._safely(self.store.question_by_token, token, chat.id) if self.store is not None else None
 
     @staticmethod
     def _safely(func: Callable[..., T], *args: object, **kwargs: object) -> T | None:

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -29,7 +30,7 @@ from telegram.ext import (
 
 from bot.config import Config
 from bot.dialogue import COMMANDS, Dialogue
-from bot.store import Store
+from bot.store import Store, StoreError, acquire_instance_lock
 from bot.telegram import handlers as h
 from bot.telegram.delivery import (
     COURIER,
@@ -94,7 +95,13 @@ def _finish(mailbox: Mailbox, update: object) -> None:
 
 
 # One handler per kind of button; the data after the prefix is checked by the dialogue layer.
-BUTTON_PATTERNS = (r"^menu:", r"^fb:\d+:[+-]$", r"^more:\d+$", r"^pick:", r"^step:")
+BUTTON_PATTERNS = (
+    r"^menu:",
+    r"^fb:[A-Za-z0-9_-]{8,64}:[+-]$",
+    r"^more:[A-Za-z0-9_-]{8,64}$",
+    r"^pick:",
+    r"^step:",
+)
 
 
 def build_application(config: Config, engine: Engine, token: str) -> Application:
@@ -105,6 +112,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
     file_url = re.sub(r"/bot$", "/file/bot", base_url) if base_url.endswith("/bot") else base_url
     timeout = tg.request_timeout
     mailbox = Mailbox(config.data_dir)
+    processor = ChatOrderedUpdateProcessor(workers=tg.workers, on_done=lambda u: _finish(mailbox, u))
     defaults = Defaults(
         parse_mode=ParseMode.HTML,  # every text is built by bot.telegram.format
         link_preview_options=LinkPreviewOptions(is_disabled=True),  # source links would bury the answer
@@ -121,9 +129,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
                 overall_max_rate=tg.max_messages_per_second,
             )
         )
-        .concurrent_updates(
-            ChatOrderedUpdateProcessor(workers=tg.workers, on_done=lambda u: _finish(mailbox, u))
-        )
+        .concurrent_updates(processor)
         .connection_pool_size(8)  # few pooled connections: httpcore checks each one on every request
         .read_timeout(max(timeout, tg.send_timeout))  # an unanswered send may have arrived: wait, not resend
         .write_timeout(timeout)
@@ -145,6 +151,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
         .post_shutdown(_post_shutdown)
     )
     app = builder.build()
+    processor.running = lambda: app.running
     store = Store(config)
     app.bot_data.update(
         {
@@ -243,22 +250,31 @@ def run(config: Config) -> int:
     logger.setLevel(logging.INFO)  # start/stop and retries even when the CLI logs only warnings
     for handler in logging.getLogger().handlers:
         handler.addFilter(_startup_noise)
+    try:
+        lock = acquire_instance_lock(config)  # held until the process ends (also on a crash)
+    except StoreError as exc:
+        return _fail(str(exc))
     logger.info("Lade Encoder und Index …")
     try:
         from bot.answer import Engine
+        from bot.index import IndexMissing
 
-        engine = Engine.load(config)
+        try:  # serve the last build at once; a change since then is built in the background
+            engine = Engine.load(config, rebuild=False)
+        except IndexMissing:
+            engine = Engine.load(config)
     except Exception as exc:
         logger.debug("Engine.load", exc_info=exc)
         problems = "".join(f"\n  {line}" for line in getattr(exc, "problems", None) or [])
         return _fail(f"Die Antwort-Engine konnte nicht geladen werden: {exc}{problems}", 1)
-
+    try:
+        app = build_application(config, engine, token)
+    except StoreError as exc:
+        return _fail(str(exc))
+    stop_building = threading.Event()
     if stale := engine.stale_reason():
-        logger.warning(
-            "Index veraltet (%s); es wird der letzte gültige Stand beantwortet. /reload nach Korrektur.",
-            stale,
-        )
-    app = build_application(config, engine, token)
+        logger.warning("Index veraltet (%s); der letzte Stand antwortet, bis der neue gebaut ist.", stale)
+        threading.Thread(target=_rebuild, args=(engine, stop_building), daemon=True, name="rebuild").start()
     allowed = ["message", "edited_message", "callback_query"]
     logger.info("regiobot startet (%s, %s)", tg.mode, redact(base_url))
     try:
@@ -280,5 +296,22 @@ def run(config: Config) -> int:
         )
     except OSError as exc:  # e.g. webhook port in use
         return _fail(f"Start fehlgeschlagen: {redact(str(exc))}", 1)
+    finally:
+        stop_building.set()  # a background build ends at its next step; the published index stays
+        lock.release()
     logger.info("regiobot beendet")
     return 0
+
+
+def _rebuild(engine: Engine, stop: threading.Event) -> None:
+    """The start-up build of a changed knowledge folder, while the previous build answers."""
+    problems = engine.reload(stop)
+    if stop.is_set():
+        return
+    if problems:
+        logger.warning(
+            "Neuer Stand nicht gebaut (%d Probleme; `regiobot check` zeigt sie). Es antwortet der bisherige.",
+            len(problems),
+        )
+    else:
+        logger.info("Neuer Stand des Wissens gebaut und übernommen.")

@@ -32,8 +32,9 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     PTB's own semaphore is held for the whole of `do_process_update`, so it is set high and only bounds the
     updates in hand; `workers` bounds how many run at once. A chat's later update waits for the chat's previous
     one *without* a worker, so a busy group occupies at most one worker and never stalls private chats.
-    After `stop_taking()` (shutdown), updates not yet started are skipped: they stay unfinished in the inbox and
-    are answered after the restart; `on_done` marks an update finished once its handlers have run.
+    Once the application stops, updates not yet started are skipped: they stay unfinished in the inbox and are
+    answered after the restart, so SIGTERM never waits for a backlog; `on_done` marks an update finished once
+    its handlers have run.
     """
 
     def __init__(
@@ -46,11 +47,8 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         self._workers = asyncio.Semaphore(workers)
         self._tails: dict[int, asyncio.Future[None]] = {}
         self._on_done = on_done
-        self._stopping = False
-
-    def stop_taking(self) -> None:
-        """From now on only updates already running finish; the rest wait in the inbox for the next start."""
-        self._stopping = True
+        self.running: Callable[[], bool] = lambda: True
+        """Set to the Application's `running`: once it stops, updates not yet started stay in the inbox."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait (without a worker) for the chat's previous update, then run this one with a worker."""
@@ -63,7 +61,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         try:
             if previous is not None:
                 await asyncio.shield(previous)
-            if self._stopping:
+            if not self.running():
                 if isinstance(coroutine, Coroutine):
                     coroutine.close()
                 return

@@ -23,7 +23,8 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.config import Config
 from bot.dialogue import Chat, Dialogue, Reply
-from bot.store import Store
+from bot.knowledge import summarise
+from bot.store import Store, StoreError
 from bot.telegram.delivery import post, reply
 from bot.telegram.flood import FloodLimit, flood_note
 from bot.telegram.format import clean, esc, format_reply, html_blocks, keyboard, pack
@@ -43,7 +44,7 @@ EDITED = (
     "Bearbeitete Nachrichten beantworte ich nicht erneut. Bitte schicken Sie die Frage einfach noch einmal."
 )
 APOLOGY = "Entschuldigung, da ist bei mir etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal."
-EXPIRED = "Diese Auswahl ist nicht mehr verfügbar. Bitte stellen Sie die Frage erneut."
+EXPIRED = "Diese Schaltfläche ist abgelaufen. Bitte stellen Sie die Frage erneut."
 
 # --------------------------------------------------------------------------- context helpers
 
@@ -135,19 +136,23 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before every handler: ignore group chatter not meant for us; flood limit on questions."""
+    """Runs before every handler: ignore group chatter not meant for us; flood limit on everything a person
+    sends that gets a reply – questions, stickers, edits – but never on commands and buttons."""
     if update.callback_query is not None:
         return
     message = update.message
     if message is None:
-        if update.edited_message is not None and not _private(update):
+        if update.edited_message is None:
+            return
+        if not _private(update):
             raise ApplicationHandlerStop  # edits in groups: ignore silently
-        return
-    if not addressed(message, context.bot.username, context.bot.id):
+    elif not addressed(message, context.bot.username, context.bot.id):
         raise ApplicationHandlerStop
+    elif _command_target(message) is not None:
+        return
     user = update.effective_user
-    if user is None or not message.text or _command_target(message) is not None:
-        return  # only free-text questions count: commands and buttons never trip the limit
+    if user is None:
+        return
     limiter: FloodLimit = context.bot_data[LIMITER]
     verdict = limiter.check(user.id)
     if verdict == "ok":
@@ -210,7 +215,7 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             f"<b>Neuladen abgebrochen: {len(problems)} Problem(e) im Wissen.</b>\n"
             "Der Bot beantwortet Fragen weiter mit dem bisherigen Stand. Bitte korrigieren und erneut /reload senden."
         )
-        await reply(update, context, pack([head, *html_blocks("\n".join(problems))]))
+        await reply(update, context, pack([head, *html_blocks("\n".join(summarise(problems)))]))
         return
     overview = await _run(_engine(context).overview)
     await reply(
@@ -251,7 +256,11 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 [esc("Datum bitte als JJJJ-MM-TT oder TT.MM.JJJJ angeben, z. B. /stats 2024-01-31.")],
             )
             return
-    s = await _run(_store(context).stats, since)
+    try:
+        s = await _run(_store(context).stats, since)
+    except StoreError as exc:
+        await reply(update, context, [esc(f"Statistik gerade nicht lesbar: {exc}")])
+        return
     stale = await _run(_engine(context).stale_reason)
     head = f"seit {since:%d.%m.%Y}" if since else "gesamt"
     lines = [

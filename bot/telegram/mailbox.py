@@ -166,7 +166,8 @@ class Mailbox:
         """Chats whose oldest undelivered part is due for another attempt."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT chat_id FROM outbox GROUP BY chat_id HAVING MIN(next_at) <= ? ORDER BY MIN(id)",
+                "SELECT o.chat_id FROM outbox o JOIN (SELECT MIN(id) AS first FROM outbox GROUP BY chat_id) f "
+                "ON o.id = f.first WHERE o.next_at <= ? ORDER BY o.id",
                 (self.clock(),),
             ).fetchall()
         return [r[0] for r in rows]

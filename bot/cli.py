@@ -80,7 +80,9 @@ def check(
     from bot.knowledge import load_knowledge
 
     config = _config(config_path)
-    kb = load_knowledge(path or config.knowledge_dir, config.today_or_now(), config.check.max_age_days)
+    kb = load_knowledge(
+        path or config.knowledge_dir, config.today_or_now(), config.check.max_age_days, limits=config.limits
+    )
     for problem in kb.problems:
         typer.echo(str(problem), err=not problem.warning)
     if not kb.ok:

@@ -94,6 +94,7 @@ def kill_9(root: Path, patience: float) -> dict:
             for person in people:
                 api.message(QUESTION, chat_id=person)
             api.wait(lambda: _count(api, people)["answered"] >= 5, timeout=120, what="5 answers")
+            killed_at = time.time()
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
             before = _count(api, people)["answered"]
@@ -110,6 +111,10 @@ def kill_9(root: Path, patience: float) -> dict:
                 proc.kill()
         result = _count(api, people)
         result["answered_before_kill"] = before
+        # sends started within one delay before the kill: Telegram got them, the bot never heard back
+        result["in_flight_at_kill"] = sum(
+            1 for c in api.calls if c.method == "sendMessage" and killed_at - 0.35 < c.at <= killed_at
+        )
     return result
 
 
@@ -153,6 +158,11 @@ def describe(r: dict) -> None:
         say(
             f"  {name:14} {s['questions']:>8} {s['answered']:>11} {s['lost']:>8} {s['duplicated']:>7} "
             f"{s['apologies']:>14}"
+            + (
+                f"   (Sendungen im Flug beim Abbruch: {s['in_flight_at_kill']})"
+                if "in_flight_at_kill" in s
+                else ""
+            )
         )
 
 

@@ -116,3 +116,24 @@ def test_keyboard_from_reply_buttons():
     assert (row[1].callback_data, row[1].url) == (None, "https://example.org")
     assert keyboard(Reply("x")) is None
     assert keyboard(Reply("x", prompt="Thema")).force_reply is True
+
+
+def test_unreadable_bot_api_answers_are_logged_in_one_short_line():
+    import logging
+
+    from bot.telegram.delivery import quiet_bad_json
+
+    try:
+        raise ValueError("x")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "telegram.request.BaseRequest", logging.ERROR, "f", 1, 'Can not load invalid JSON data: "%s"',
+            ('{"ok": true, "result": {"from": {"first_name": "Max"}',), sys.exc_info(),
+        )  # fmt: skip
+    assert quiet_bad_json(record)
+    assert record.getMessage() == "Bot API: unlesbare Antwort" and record.exc_info is None
+    assert record.levelno == logging.WARNING
+    other = logging.LogRecord("telegram.request.BaseRequest", logging.ERROR, "f", 1, "Anderes", (), None)
+    assert quiet_bad_json(other) and other.getMessage() == "Anderes"

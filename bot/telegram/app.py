@@ -39,6 +39,7 @@ from bot.telegram.delivery import (
     Courier,
     RetryingRateLimiter,
     SafeUpdatesRequest,
+    quiet_bad_json,
 )
 from bot.telegram.flood import FloodLimit
 from bot.telegram.mailbox import Mailbox
@@ -107,6 +108,9 @@ BUTTON_PATTERNS = (
 def build_application(config: Config, engine: Engine, token: str) -> Application:
     """The bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
     protect_secrets(token)
+    request_log = logging.getLogger("telegram.request.BaseRequest")
+    if quiet_bad_json not in request_log.filters:
+        request_log.addFilter(quiet_bad_json)
     tg = config.telegram
     base_url = tg.base_url
     file_url = re.sub(r"/bot$", "/file/bot", base_url) if base_url.endswith("/bot") else base_url

@@ -82,6 +82,15 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         """Nothing to release (see initialize)."""
 
 
+def quiet_bad_json(record: logging.LogRecord) -> bool:
+    """PTB logs every unreadable Bot API response with its text and a traceback; during an outage that floods
+    the log (and the text may echo a request). One short line instead; the retry is logged by the limiter."""
+    if record.getMessage().startswith("Can not load invalid JSON data"):
+        record.msg, record.args, record.exc_info, record.exc_text = "Bot API: unlesbare Antwort", (), None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
+
+
 def _retryable(exc: TelegramError) -> bool:
     if isinstance(exc, BadRequest | RetryAfter):
         return False

@@ -49,7 +49,7 @@ SALT_ENV = "REGIOBOT_SALT"
 DB_NAME = "regiobot.sqlite3"
 SALT_FILE = "salt"
 LOCK_FILE = "regiobot.lock"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 WRITE_TIMEOUT = 0.2  # busy wait of the writer thread; it retries from its queue afterwards
 READ_TIMEOUT = 0.2  # busy wait of a read: no caller waits much longer than this
@@ -91,6 +91,8 @@ MIGRATION_V1 = (
     ("chat_hash", "ALTER TABLE questions ADD COLUMN chat_hash TEXT"),
 )
 INDEX_V1 = "CREATE UNIQUE INDEX IF NOT EXISTS questions_token ON questions(token)"
+# version 2: whether the answer reached the person (the Telegram outbox gave up after its retries: 0)
+MIGRATION_V2 = ("delivered", "ALTER TABLE questions ADD COLUMN delivered INTEGER NOT NULL DEFAULT 1")
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # C0 except \t and \n, DEL and C1: terminal escapes, carriage returns and NULs in stored or printed text
@@ -401,6 +403,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 if column not in columns:
                     conn.execute(statement)
             conn.execute(INDEX_V1)
+        if version < 2:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(questions)")}
+            if MIGRATION_V2[0] not in columns:
+                conn.execute(MIGRATION_V2[1])
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -476,6 +482,8 @@ class Stats:
     abstentions: int
     likes: int
     dislikes: int
+    undelivered: int = 0
+    """Answers that never reached the person (counted as neither answered nor unanswered)."""
 
 
 @dataclass(frozen=True)
@@ -763,6 +771,8 @@ class Store:
                 "ON CONFLICT(question_id, user_hash) DO UPDATE SET vote = excluded.vote, at = excluded.at",
                 (*op.params, op.params[0]),
             )
+        elif op.kind == "undelivered":
+            conn.execute("UPDATE questions SET delivered = 0 WHERE token = ?", op.params)
         elif op.kind == "purge":
             return _purge(conn, op.params[0])
         return 0
@@ -891,6 +901,11 @@ class Store:
         self._enqueue(_Op("feedback", (stored.id, self.user_hash(user_id), vote, _now())))
         return True
 
+    def record_undelivered(self, token: str) -> None:
+        """The answer behind `token` never reached the person: the report must not count it as answered."""
+        if isinstance(token, str) and TOKEN_RE.match(token):
+            self._enqueue(_Op("undelivered", (token,)))
+
     def stats(self, since: date | None = None) -> Stats:
         """Counts for /stats: what is queued gets a moment to be written, then one short read."""
         self.flush(READ_TIMEOUT)
@@ -948,15 +963,18 @@ def _since_clause(column: str, since: date | None) -> tuple[str, tuple]:
 
 def _stats(conn: sqlite3.Connection, since: date | None) -> Stats:
     where, args = _since_clause("asked_at", since)
-    total, answered = conn.execute(
-        f"SELECT COUNT(*), COALESCE(SUM(found), 0) FROM questions WHERE {where}", args
+    total, answered, lost = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(found AND delivered), 0), COALESCE(SUM(NOT delivered), 0) "
+        f"FROM questions WHERE {where}",
+        args,
     ).fetchone()
     where_fb, args_fb = _since_clause("at", since)
     likes, dislikes = conn.execute(
         f"SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback WHERE {where_fb}",
         args_fb,
     ).fetchone()
-    return Stats(since, int(total), int(answered), int(total) - int(answered), int(likes), int(dislikes))
+    abstentions = int(total) - int(answered) - int(lost)
+    return Stats(since, int(total), int(answered), abstentions, int(likes), int(dislikes), int(lost))
 
 
 def _unreadable(path: Path, exc: BaseException) -> StoreError:
@@ -1050,7 +1068,8 @@ def format_report(config: Config, since: date | None = None, limit: int = 20) ->
     lines = [
         head,
         "",
-        f"Fragen: {s.questions}, davon beantwortet: {s.answered}, ohne Antwort: {s.abstentions}",
+        f"Fragen: {s.questions}, davon beantwortet: {s.answered}, ohne Antwort: {s.abstentions}"
+        + (f", nicht zugestellt: {s.undelivered}" if s.undelivered else ""),
         f"Rückmeldungen: {s.likes}× 👍, {s.dislikes}× 👎",
         "",
         "Häufigste unbeantwortete Fragen (hier fehlt Wissen):",

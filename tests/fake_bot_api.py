@@ -211,7 +211,7 @@ class FakeBotAPI:
     # ----------------------------------------------------------------- faults
 
     def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1, delay: float = 0.0) -> None:
-        assert kind in {"429", "500", "json", "reset", "timeout", "delay"}, kind
+        assert kind in {"403", "429", "500", "json", "reset", "timeout", "delay"}, kind
         with self._lock:
             self._faults.setdefault(method, []).append(Fault(kind, times, retry_after, delay))
 
@@ -394,6 +394,8 @@ class FakeBotAPI:
                 )
             if fault.kind == "500":
                 return _error(500, "Internal Server Error")
+            if fault.kind == "403":
+                return _error(403, "Forbidden: bot was blocked by the user")
             if fault.kind == "json":
                 return web.Response(
                     status=200, text='{"ok": true, "result": {broken', content_type="application/json"

@@ -786,3 +786,15 @@ def test_stored_more_survives_json_roundtrip_and_damage(store: Store, cfg: Confi
         conn.commit()
         assert store.question(qid).more == []
     conn.close()
+
+
+def test_an_answer_never_delivered_is_not_counted_as_answered(store: Store, cfg: Config):
+    token = new_token()
+    ask(store, token=token, chat="tg:1")
+    ask(store, token=new_token(), chat="tg:2")
+    store.record_undelivered(token)
+    store.record_undelivered("kein token!")  # malformed: ignored
+    assert store.flush(5)
+    s = store.stats()
+    assert (s.questions, s.answered, s.abstentions, s.undelivered) == (2, 1, 0, 1)
+    assert "nicht zugestellt: 1" in format_report(cfg)

@@ -3,6 +3,7 @@ fake Bot API with time-based faults. Each question is asked by its own person, s
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -177,3 +178,26 @@ def test_kill_9_loses_no_question(tmp_path, api):
             first_send.setdefault(int(call.params["chat_id"]), call.at)
     twice = [p for p, n in counts.items() if n > 1]
     assert all(killed_at - 2.0 < first_send[p] <= killed_at for p in twice), (twice, killed_at, first_send)
+
+
+async def test_answers_never_delivered_are_not_counted_as_answered(world, api, tmp_path):
+    from bot.store import stats
+
+    config = config_for(
+        world[0], api, tmp_path / "data", request_timeout=1.0, max_retries=0, delivery_minutes=0.02
+    )
+    app = build_application(config, world[1], TOKEN)
+    async with running(app):
+        api.fail("sendMessage", "403")  # the person blocked the bot: given up at once
+        api.message(QUESTION, chat_id=1)
+        await settle(app, api)
+        api.fail_for("sendMessage", "500", seconds=4)  # longer than delivery_minutes (1.2 s): given up
+        api.message(QUESTION, chat_id=2)
+        await asyncio.sleep(4.5)
+        await api.await_(lambda: Mailbox(tmp_path / "data").counts()[1] == 0, timeout=30, what="the give-up")
+        api.message(QUESTION, chat_id=3)
+        await api.await_(lambda: answered(api)[3] == 1, timeout=30, what="the third answer")
+        await settle(app, api)
+    s = stats(config)
+    assert (s.questions, s.answered, s.undelivered) == (3, 1, 2)
+    assert not answered(api)[1] and not answered(api)[2]

@@ -215,7 +215,7 @@ class Dialogue:
                 chat.id, replace(ctx, pending=question, options=options, language=language, listed=False)
             )
             rows = [[Button(o.title[:60], f"pick:{o.id}")] for o in answer.options if fits(f"pick:{o.id}")]
-            return Reply(answer.text, answer=answer, buttons=rows + menu(language)[1:])
+            return Reply(answer.text, answer=answer, buttons=rows + menu(language)[1:], token=token)
         if (answer.found or answer.intent == "partial") and answer.sources:
             shown = tuple(answer.sources)
             self.contexts.put(
@@ -234,7 +234,7 @@ class Dialogue:
                 chat.id, ChatContext(language=language)
             )  # a new, unknown topic: forget the old one
         if not answer.found:
-            return Reply(answer.text, answer=answer, buttons=menu(language))
+            return Reply(answer.text, answer=answer, buttons=menu(language), token=token)
         rows: list[list[Button]] = []
         steps = [self._step_button(s, language) for s in self.engine.steps(answer, today)]
         if steps := [b for b in steps if b is not None]:
@@ -243,7 +243,7 @@ class Dialogue:
             rows.append([Button(label("more", language), f"more:{token}")])
         if token is not None:
             rows.append([Button("👍", f"fb:{token}:+"), Button("👎", f"fb:{token}:-")])
-        return Reply(answer.text, answer=answer, buttons=rows)
+        return Reply(answer.text, answer=answer, buttons=rows, token=token)
 
     @staticmethod
     def _step_button(step: Step, language: str) -> Button | None:

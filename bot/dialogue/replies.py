@@ -33,6 +33,8 @@ class Reply:
     """Asks for free text (Telegram: a reply field with this placeholder)."""
     intent: str = ""
     """What the reply is: the answer's intent, "smalltalk" or "command"."""
+    token: str | None = None
+    """The recorded question's token (its buttons; the store marks it when the answer is never delivered)."""
 
     def __post_init__(self) -> None:
         if not self.intent:

@@ -166,7 +166,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
             h.LIMITER: FloodLimit(tg.rate_limit_messages, tg.rate_limit_seconds),
             h.RELOAD_LOCK: asyncio.Lock(),
             MAILBOX: mailbox,
-            COURIER: Courier(mailbox, app.bot, tg.delivery_minutes * 60),
+            COURIER: Courier(mailbox, app.bot, tg.delivery_minutes * 60, on_give_up=store.record_undelivered),
         }
     )
     message = filters.UpdateType.MESSAGE

@@ -86,7 +86,12 @@ def quiet_bad_json(record: logging.LogRecord) -> bool:
     """PTB logs every unreadable Bot API response with its text and a traceback; during an outage that floods
     the log (and the text may echo a request). One short line instead; the retry is logged by the limiter."""
     if record.getMessage().startswith("Can not load invalid JSON data"):
-        record.msg, record.args, record.exc_info, record.exc_text = "Bot API: unlesbare Antwort", (), None, None
+        record.msg, record.args, record.exc_info, record.exc_text = (
+            "Bot API: unlesbare Antwort",
+            (),
+            None,
+            None,
+        )
         record.levelno, record.levelname = logging.WARNING, "WARNING"
     return True
 
@@ -181,10 +186,16 @@ def _parsable_update(raw: Any) -> dict[str, Any] | None:
 
 
 def letter(
-    text: str, markup: InlineKeyboardMarkup | ForceReply | None, reply_to: int | None
+    text: str,
+    markup: InlineKeyboardMarkup | ForceReply | None,
+    reply_to: int | None,
+    token: str | None = None,
 ) -> dict[str, Any]:
-    """The sendMessage arguments of one reply part, as JSON for the outbox."""
+    """The sendMessage arguments of one reply part, as JSON for the outbox (with the answer's token, so that a
+    part given up can be recorded as not delivered)."""
     message: dict[str, Any] = {"text": text}
+    if token is not None:
+        message["token"] = token
     if markup is not None:
         message["reply_markup"] = markup.to_dict()
     if reply_to is not None:
@@ -211,8 +222,17 @@ class Courier:
     where a duplicate is accepted (sends wait `send_timeout` seconds for an answer, so this stays rare).
     """
 
-    def __init__(self, mailbox: Mailbox, bot: Bot, patience: float, clock=time.time):
+    def __init__(
+        self,
+        mailbox: Mailbox,
+        bot: Bot,
+        patience: float,
+        clock=time.time,
+        on_give_up: Callable[[str], Any] | None = None,
+    ):
         self.mailbox, self.bot, self.patience, self.clock = mailbox, bot, patience, clock
+        self.on_give_up = on_give_up
+        """Called with the answer's token when a part is given up (the store records it as not delivered)."""
         self._locks: dict[int, asyncio.Lock] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -240,7 +260,7 @@ class Courier:
             await self.bot.send_message(item.chat_id, message["text"], **kwargs)
         except (Forbidden, BadRequest) as exc:
             logger.warning("Antwort an einen Chat verworfen: Telegram lehnt sie ab (%s)", type(exc).__name__)
-            self.mailbox.give_up(item.id)
+            self._give_up(item)
             return True
         except TelegramError as exc:
             if self.clock() - item.created > self.patience:
@@ -249,7 +269,7 @@ class Courier:
                     self.patience / 60,
                     type(exc).__name__,
                 )
-                self.mailbox.give_up(item.id)
+                self._give_up(item)
                 return True
             delay = min(60.0, 2.0**item.attempts)
             logger.warning(
@@ -259,6 +279,11 @@ class Courier:
             return False
         self.mailbox.delivered(item.id)
         return True
+
+    def _give_up(self, item: Letter) -> None:
+        self.mailbox.give_up(item.id)
+        if self.on_give_up is not None and (token := item.message.get("token")):
+            self.on_give_up(token)
 
     def start(self) -> None:
         """Retry what is due once a second (and what a previous run left) until `stop`."""
@@ -290,15 +315,17 @@ async def reply(
 ) -> None:
     """HTML parts as one reply (the keyboard on the last part)."""
     await post(
-        update, context, [(part, markup if i == len(parts) - 1 else None) for i, part in enumerate(parts)]
+        update,
+        context,
+        [(part, markup if i == len(parts) - 1 else None, None) for i, part in enumerate(parts)],
     )
 
 
-async def post(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    parts: Sequence[tuple[str, InlineKeyboardMarkup | ForceReply | None]],
-) -> None:
+Part = tuple[str, InlineKeyboardMarkup | ForceReply | None, str | None]
+"""HTML text, keyboard, the answer's token (or None)."""
+
+
+async def post(update: Update, context: ContextTypes.DEFAULT_TYPE, parts: Sequence[Part]) -> None:
     """Queue reply parts in the outbox, finishing the update they answer in the same transaction, and deliver
     them now if Telegram is reachable; otherwise the courier keeps trying."""
     chat = update.effective_chat
@@ -307,5 +334,6 @@ async def post(
     message = update.message
     reply_to = message.message_id if message is not None and chat.type != "private" else None
     mailbox: Mailbox = context.bot_data[MAILBOX]
-    mailbox.post(chat.id, [letter(text, markup, reply_to) for text, markup in parts], update.update_id)
+    letters = [letter(text, markup, reply_to, token) for text, markup, token in parts]
+    mailbox.post(chat.id, letters, update.update_id)
     await context.bot_data[COURIER].deliver(chat.id)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from telegram import ForceReply, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -25,7 +25,7 @@ from bot.config import Config
 from bot.dialogue import Chat, Dialogue, Reply
 from bot.knowledge import summarise
 from bot.store import Store, StoreError
-from bot.telegram.delivery import post, reply
+from bot.telegram.delivery import Part, post, reply
 from bot.telegram.flood import FloodLimit, flood_note
 from bot.telegram.format import clean, esc, format_reply, html_blocks, keyboard, pack
 
@@ -124,11 +124,14 @@ def _chat(update: Update) -> Chat:
 
 
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list[Reply]) -> None:
-    """Each reply as HTML parts with its keyboard (or a reply field when it asks for text)."""
-    parts: list[tuple[str, InlineKeyboardMarkup | ForceReply | None]] = []
+    """Each reply as HTML parts with its keyboard (or a reply field when it asks for text) and its token."""
+    parts: list[Part] = []
     for item in replies:
         texts = format_reply(item)
-        parts += [(text, keyboard(item) if i == len(texts) - 1 else None) for i, text in enumerate(texts)]
+        parts += [
+            (text, keyboard(item) if i == len(texts) - 1 else None, item.token)
+            for i, text in enumerate(texts)
+        ]
     await post(update, context, parts)
 
 

@@ -167,7 +167,9 @@ def chat(
     engine = _engine(config, knowledge, index)
     interactive = sys.stdin.isatty()
     typer.echo("regiobot – stellen Sie Ihre Frage. Befehle: /start, /hilfe, /termine, /foerderung, /kontakt.")
-    typer.echo("Knöpfe wählen Sie mit ihrer Nummer, „mehr“ zeigt weitere Treffer; beenden mit „exit“ oder Strg+D.")
+    typer.echo(
+        "Knöpfe wählen Sie mit ihrer Nummer, „mehr“ zeigt weitere Treffer; beenden mit „exit“ oder Strg+D."
+    )
     for example in engine.example_questions(3):
         typer.echo(f"  z. B.: {example}")
     store = Store(config)
@@ -187,7 +189,9 @@ def chat(
 def evaluate_cmd(
     files: Annotated[
         list[Path] | None,
-        typer.Argument(help="Fragensätze (YAML); mehrere werden nebeneinander berichtet. Standard: Entwicklungsfragen."),
+        typer.Argument(
+            help="Fragensätze (YAML); mehrere werden nebeneinander berichtet. Standard: Entwicklungsfragen."
+        ),
     ] = None,
     xquad: Annotated[
         Path | None, typer.Option("--xquad", help="XQuAD-JSON: Retrieval-Recall messen.")

@@ -112,7 +112,10 @@ class WebhookSettings(Section):
     url: str | None = Field(None, description="Public HTTPS URL Telegram posts updates to.")
     path: str = "telegram"
     max_connections: int = Field(
-        40, ge=1, le=100, description="Simultaneous connections Telegram may open to the webhook (setWebhook)."
+        40,
+        ge=1,
+        le=100,
+        description="Simultaneous connections Telegram may open to the webhook (setWebhook).",
     )
 
 

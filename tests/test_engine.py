@@ -308,7 +308,10 @@ def test_whom_to_contact_names_a_person(engine: Engine) -> None:
     answer = engine.ask("Wen kann ich zum Thema Radverkehr kontaktieren?")
     people = [e.person for e in engine.index.entries if e.type == "contact"]
     assert answer.found and any(person in answer.text for person in people)
-    assert engine.ask("Wer ist Ansprechpartner bei der SEG für Wertschöpfungspotentiale?").sources[0].type == "contact"
+    assert (
+        engine.ask("Wer ist Ansprechpartner bei der SEG für Wertschöpfungspotentiale?").sources[0].type
+        == "contact"
+    )
 
 
 def test_numbered_event_by_ordinal(engine: Engine) -> None:
@@ -374,8 +377,15 @@ def test_partial_answer_for_a_known_topic_with_an_unknown_detail(engine: Engine)
     answer = engine.ask("Hat Madlen Beyer eine Telefonnummer?")
     assert not answer.found and answer.intent == "partial"
     assert "Telefonnummer" in answer.text and "nennen meine Quellen nicht" in answer.text
-    assert "Madlen Beyer" in answer.text and not any(ch.isdigit() for ch in answer.text.split("Bekannt ist")[0])
-    assert answer.as_json()["found"] is False and set(answer.as_json()) >= {"question", "found", "answer", "sources"}
+    assert "Madlen Beyer" in answer.text and not any(
+        ch.isdigit() for ch in answer.text.split("Bekannt ist")[0]
+    )
+    assert answer.as_json()["found"] is False and set(answer.as_json()) >= {
+        "question",
+        "found",
+        "answer",
+        "sources",
+    }
 
 
 def test_structured_fields_answer_field_questions(engine: Engine) -> None:

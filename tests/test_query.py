@@ -124,7 +124,9 @@ def test_series_listing_language_and_content() -> None:
     assert q.series == "Regionaldialog" and q.time == "next" and "bremen" in q.places
     assert tokens("Bremen")[0] in q.content
     assert understand("Welche Termine stehen an?", SERIES).content == ()
-    assert understand("Gibt es Förderaufrufe für Lastenräder?", SERIES).content == tuple(tokens("Lastenräder"))
+    assert understand("Gibt es Förderaufrufe für Lastenräder?", SERIES).content == tuple(
+        tokens("Lastenräder")
+    )
     listing = understand("Welche Förderaufrufe sind gerade offen?", SERIES)
     assert listing.listing == "calls" and listing.time == "current" and listing.content == ()
     assert understand("Which working groups does the region have?", SERIES).language == "en"

@@ -35,7 +35,9 @@ def test_counts_need_the_number_next_to_the_counted_noun() -> None:
     assert not carries("count", "Beim 3. Regionaldialog am 27.04.2022 ging es um die Studien.", studies)
     # a passage that never names the counted thing: any number may be the answer
     assert carries("count", "Die Region hat 3,8 Millionen Einwohner.", frozenset(tokens("Menschen")))
-    assert not carries("count", "Beim 8. Regionaldialog am 20.02.2024 ging es um den Kanal.", frozenset(tokens("Follower")))
+    assert not carries(
+        "count", "Beim 8. Regionaldialog am 20.02.2024 ging es um den Kanal.", frozenset(tokens("Follower"))
+    )
     assert not carries("count", "Der Landkreis zahlt jährlich 60.000 €.", frozenset(tokens("Einwohner")))
     assert not carries("count", "Die Gruppe tagt etwa 3 Mal jährlich.", frozenset(tokens("Mitglieder")))
     assert carries("count", "Rund 150 Kommunen und Verbände arbeiten mit.", frozenset(tokens("Akteure")))

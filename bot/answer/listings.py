@@ -60,7 +60,11 @@ def before(events: list[Event], shown: Event) -> list[Event]:
     if not shown.date:
         return []
     return sorted(
-        (e for e in events if e.series == shown.series and e.date and e.date.latest() < shown.date.earliest()),
+        (
+            e
+            for e in events
+            if e.series == shown.series and e.date and e.date.latest() < shown.date.earliest()
+        ),
         key=lambda e: e.date.earliest(),
         reverse=True,
     )

@@ -252,6 +252,7 @@ def test_missing_model_names_the_setting() -> None:
         load_encoder(EmbeddingSettings(backend="sentence-transformers", model="org/model-only-on-the-hub"))
 
 
+@pytest.mark.slow  # loads a second encoder
 def test_bundled_minilm_loads_offline() -> None:
     encoder = load_encoder(EmbeddingSettings(backend="sentence-transformers"))
     vectors = encoder.encode(["Regionaldialog in Mansfeld-Südharz", "Förderaufruf"])

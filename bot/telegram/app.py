@@ -71,10 +71,23 @@ async def _post_init(app: Application) -> None:
             "Vom letzten Lauf übernommen: %d Nachrichten, %d Antworten im Postausgang", len(left), waiting
         )
     mailbox.prune()
+    app.bot_data[WATCHER] = asyncio.get_running_loop().create_task(_stop_builds_on_stop(app))
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
 
 
+async def _stop_builds_on_stop(app: Application) -> None:
+    """A stop waits for running handlers, a /reload among them: tell its build to end as soon as the stop begins."""
+    while not app.running:
+        await asyncio.sleep(0.2)
+    while app.running:
+        await asyncio.sleep(0.5)
+    app.bot_data[h.STOP_BUILDING].set()
+
+
 async def _post_stop(app: Application) -> None:
+    app.bot_data[h.STOP_BUILDING].set()
+    if (watcher := app.bot_data.get(WATCHER)) is not None:
+        watcher.cancel()
     courier = app.bot_data.get(COURIER)
     if courier is not None:
         await courier.stop()
@@ -94,6 +107,8 @@ def _finish(mailbox: Mailbox, update: object) -> None:
     if isinstance(update, Update):
         mailbox.finish(update.update_id)
 
+
+WATCHER = "stop_watcher"  # bot_data key
 
 # One handler per kind of button; the data after the prefix is checked by the dialogue layer.
 BUTTON_PATTERNS = (
@@ -165,6 +180,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
             h.CONFIG: config,
             h.LIMITER: FloodLimit(tg.rate_limit_messages, tg.rate_limit_seconds),
             h.RELOAD_LOCK: asyncio.Lock(),
+            h.STOP_BUILDING: threading.Event(),
             MAILBOX: mailbox,
             COURIER: Courier(mailbox, app.bot, tg.delivery_minutes * 60, on_give_up=store.record_undelivered),
         }
@@ -275,7 +291,7 @@ def run(config: Config) -> int:
         app = build_application(config, engine, token)
     except StoreError as exc:
         return _fail(str(exc))
-    stop_building = threading.Event()
+    stop_building: threading.Event = app.bot_data[h.STOP_BUILDING]
     if stale := engine.stale_reason():
         logger.warning("Index veraltet (%s); der letzte Stand antwortet, bis der neue gebaut ist.", stale)
         threading.Thread(target=_rebuild, args=(engine, stop_building), daemon=True, name="rebuild").start()

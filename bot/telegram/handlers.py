@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("regiobot.telegram")
 
 # bot_data keys
-ENGINE, STORE, CONFIG, LIMITER, RELOAD_LOCK, DIALOGUE = (
-    "engine", "store", "config", "limiter", "reload_lock", "dialogue"
+ENGINE, STORE, CONFIG, LIMITER, RELOAD_LOCK, DIALOGUE, STOP_BUILDING = (
+    "engine", "store", "config", "limiter", "reload_lock", "dialogue", "stop_building"
 )  # fmt: skip
 
 NOT_TEXT = "Ich kann leider nur Textnachrichten lesen. Bitte schreiben Sie Ihre Frage als Text."
@@ -211,7 +211,7 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     async with lock:
         started = time.monotonic()
-        problems = await _run(_engine(context).reload)
+        problems = await _run(_engine(context).reload, context.bot_data[STOP_BUILDING])
         seconds = time.monotonic() - started
     if problems:
         head = (

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fake_bot_api import (
+    NEW_ENTRY,
     TOKEN,
     FakeBotAPI,
     config_for,
@@ -201,3 +202,44 @@ async def test_answers_never_delivered_are_not_counted_as_answered(world, api, t
     s = stats(config)
     assert (s.questions, s.answered, s.undelivered) == (3, 1, 2)
     assert not answered(api)[1] and not answered(api)[2]
+
+
+def test_restart_with_changed_knowledge_answers_from_the_last_build_while_building(tmp_path, api, encoder):
+    from bot.config import load_config
+    from bot.index import build_index
+
+    root = tmp_path / "run"
+    write_knowledge(root / "knowledge")
+    (root / "config.yaml").write_text(config_yaml(root, "http://127.0.0.1:9/wrong"))
+    build_index(load_config(root / "config.yaml"), encoder)
+    (root / "knowledge" / "neu.yaml").write_text(NEW_ENTRY, encoding="utf-8")  # changed since the build
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "REGIOBOT_CONFIG": str(root / "config.yaml"),
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        api.message(QUESTION, chat_id=1)
+        api.wait(lambda: answered(api)[1] == 1 or proc.poll() is not None, timeout=60, what="the old answer")
+        for attempt in range(40):  # the new entry is answered once the background build is in
+            api.message("Wie lang wird das Radwegenetz Kyffhäuser erweitert?", chat_id=100 + attempt)
+            api.wait(lambda a=attempt: api.texts(100 + a), timeout=30, what="an answer")
+            if "120 Kilometer" in api.texts(100 + attempt)[0]:
+                break
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert answered(api)[1] == 1
+    assert "der letzte Stand antwortet, bis der neue gebaut ist" in err
+    assert "120 Kilometer" in api.texts(100 + attempt)[0]

@@ -1,4 +1,4 @@
-"""`regiobot` command line: check, build, ask, chat, eval, run, report, purge."""
+"""`regiobot` command line: check, build, ask, chat, eval, run, report, purge, calendar."""
 
 from __future__ import annotations
 
@@ -310,6 +310,62 @@ def purge(
     except StoreError as exc:
         raise _fail(str(exc), 2) from exc
     typer.echo(f"{count} Fragen gelöscht, die älter als {limit} Tage waren (samt ihren Rückmeldungen).")
+
+
+@app.command("calendar")
+def calendar_cmd(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Kalenderdatei (.ics), die geschrieben wird; ohne: Standardausgabe."
+        ),
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today", help="Stichtag JJJJ-MM-TT: Termine und Fristen ab diesem Tag (Standard: heute)."
+        ),
+    ] = None,
+    config_path: ConfigOpt = None,
+    knowledge: KnowledgeOpt = None,
+) -> None:
+    """Kalenderdatei (.ics) mit kommenden Terminen und Förderfristen schreiben, z. B. für die Webseite."""
+    from contextlib import suppress
+
+    from bot.calendar import calendar, upcoming
+    from bot.knowledge import Event, load_knowledge
+
+    config = _config(config_path)
+    day = _date(today) or config.today_or_now()
+    kb = load_knowledge(knowledge or config.knowledge_dir, limits=config.limits)
+    if not kb.ok:
+        typer.echo("Das Wissen enthält Fehler; es wurde kein Kalender geschrieben:", err=True)
+        raise _fail("\n".join(str(p) for p in kb.errors), 1)
+    data = calendar(kb.entries, day)
+    items = upcoming(kb.entries, day)
+    events = sum(isinstance(e, Event) for e in items)
+    deadlines = len(items) - events
+    if out is None:
+        typer.echo(data, nl=False)
+        target = "Standardausgabe"
+    else:
+        # written beside and replaced in one step: a web server never serves half a file
+        partial = out.with_name(out.name + ".tmp")
+        try:
+            partial.write_bytes(data)
+            partial.replace(out)
+        except OSError as exc:
+            with suppress(OSError):
+                partial.unlink(missing_ok=True)
+            raise _fail(
+                f"Kalenderdatei „{out}“ konnte nicht geschrieben werden: {exc.strerror or exc}", 2
+            ) from exc
+        target = str(out)
+    typer.echo(
+        f"{events} {'Termin' if events == 1 else 'Termine'} und {deadlines} "
+        f"{'Frist' if deadlines == 1 else 'Fristen'} ab {day:%d.%m.%Y} → {target}",
+        err=True,
+    )
 
 
 def main() -> None:

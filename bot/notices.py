@@ -31,7 +31,7 @@ KINDS = ("foerderung", "termine", "series", "region", "tag", "entry")
 KEY_BYTES = 50  # a stored key plus a button prefix ("abo:", "abx:") must fit Telegram's 64-byte callback data
 ALL = "alle"  # the key of the two topics that cover every call or every event
 MAX_CANDIDATES = 5  # buttons offered for an ambiguous word
-FUZZY_CUTOFF = 0.8  # difflib ratio a typo must reach ("regionaldialg" ~ "regionaldialog": 0.96)
+FUZZY_CUTOFF = 0.85  # difflib ratio a typo must reach ("regionaldialg" ~ "regionaldialog": 0.96)
 FUZZY_MARGIN = 0.05  # how far the best guess must lead the next one to be taken without asking
 MIN_FUZZY = 4  # shorter words are only matched exactly or as a word of a name ("AG")
 MIN_PREFIX = 3  # "Regional" offers every name with a word starting so; "Re" offers nothing
@@ -294,8 +294,9 @@ def resolve_topic(text: str, entries: Sequence[AnyEntry]) -> Topic | list[Topic]
 
     Taken at once: an exact name (case, umlauts written as ae/oe/ue/ss and hyphens do not matter) or a typo
     close to exactly one name ("regionaldialg"). Offered as a list of at most MAX_CANDIDATES: names that
-    several fit equally, and names the input is only a word or beginning of ("AG", "Regional") – the
-    person may mean something broader, so a fragment is never subscribed silently. "Förderung" and
+    several fit about equally, and names the input is only a word or beginning of ("AG", "Tourismus" for
+    "AG Tourismus", "Regional") – the person may mean something broader, so a fragment is never subscribed
+    silently. "Förderung" and
     "Termine" are all calls and all events; a region must be a place some call or event is about.
     """
     words = [w for w in text[:MAX_INPUT].split() if _loose(w) not in _FILLERS]
@@ -321,13 +322,12 @@ def resolve_topic(text: str, entries: Sequence[AnyEntry]) -> Topic | list[Topic]
             if best >= FUZZY_CUTOFF:
                 scored.append((best, topic))
         scored.sort(key=lambda s: -s[0])
-        if scored and (len(scored) == 1 or scored[0][0] - scored[1][0] >= FUZZY_MARGIN):
-            return scored[0][1]
     query_words = _loose_words(typed)
+    partial = [t for t, names in candidates if any(_word_match(query_words, n) for n in names)]
+    if not partial and scored and (len(scored) == 1 or scored[0][0] - scored[1][0] >= FUZZY_MARGIN):
+        return scored[0][1]
     offered = [t for _, t in scored]
-    offered += [
-        t for t, names in candidates if t not in offered and any(_word_match(query_words, n) for n in names)
-    ]
+    offered += [t for t in partial if t not in offered]
     return offered[:MAX_CANDIDATES] or None
 
 

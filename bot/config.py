@@ -100,6 +100,18 @@ class AnswerSettings(Section):
     )
 
 
+class NoticeSettings(Section):
+    """Subscriptions: when reminders go out and how often the bot looks for news and due reminders."""
+
+    send_at: str = Field(
+        "09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time (Europe/Berlin)."
+    )
+    timezone: str = Field("Europe/Berlin")
+    check_minutes: float = Field(10, gt=0, description="How often the periodic round runs.")
+    call_days: list[int] = Field([7, 1], description="Reminders this many days before a funding call closes.")
+    event_days: list[int] = Field([1], description="Reminders this many days before an event.")
+
+
 class DialogueSettings(Section):
     context_minutes: float = Field(
         15, gt=0, description='How long a chat\'s last answer is remembered for follow-ups ("und wo?").'
@@ -188,6 +200,7 @@ class Config(Section):
     search: SearchSettings = SearchSettings()
     answer: AnswerSettings = AnswerSettings()
     dialogue: DialogueSettings = DialogueSettings()
+    notices: NoticeSettings = NoticeSettings()
     telegram: TelegramSettings = TelegramSettings()
     store: StoreSettings = StoreSettings()
     limits: LimitSettings = LimitSettings()

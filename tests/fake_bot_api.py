@@ -101,6 +101,8 @@ class Call:
     at: float
     fault: str | None = None
     error: str | None = None
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    """Uploaded files (sendDocument): field name → (file name, content)."""
 
     @property
     def ok(self) -> bool:
@@ -379,8 +381,12 @@ class FakeBotAPI:
         if request.content_type == "application/json":
             raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (await request.json()).items()}
         else:
-            raw = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+            form = await request.post()
+            raw = {k: v for k, v in form.items() if isinstance(v, str)}
+            files = {k: (v.filename, v.file.read()) for k, v in form.items() if isinstance(v, web.FileField)}
         call = Call(method, _parse_params(raw), time.time())
+        if request.content_type != "application/json":
+            call.files = files
         with self._lock:
             self.calls.append(call)
         fault = self._take_fault(method)
@@ -493,6 +499,17 @@ class FakeBotAPI:
         stored = {**msg, "_kind": "send", "_raw_text": text, "_params": params}
         with self._lock:
             self.messages[(chat["id"], msg["message_id"])] = stored
+        return msg
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
+        chat = self._chat_of(params)
+        msg = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self._me(),
+            "document": {"file_id": "doc", "file_unique_id": "doc"},
+        }
         return msg
 
     def _existing(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -120,3 +120,15 @@ def test_regiobot_chat_with_piped_input(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "/termine" in done.stdout and "Riestedt" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_calendar_button_writes_an_ics_file(dialogue: Dialogue, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = _chat(dialogue, ["Wann war der 8. Regionaldialog?"])
+    number = re.search(r"\[(\d+)\] 📅 Kalender", out[-1])
+    assert number, out[-1]
+    out = _chat(dialogue, ["Wann war der 8. Regionaldialog?", number[1]])
+    assert "Datei gespeichert" in out[-1]
+    (ics,) = tmp_path.glob("*.ics")
+    assert b"DTSTART;VALUE=DATE:20240220" in ics.read_bytes()
+    assert "🔔" not in out[0]  # the terminal cannot send later: no reminders offered

@@ -835,6 +835,13 @@ class Engine:
     def overview(self) -> Overview:
         return self._state.overview
 
+    def entries(self) -> list[AnyEntry]:
+        """All entries of the loaded index (for subscriptions and calendar files)."""
+        return self._state.index.entries
+
+    def entry(self, entry_id: str) -> AnyEntry | None:
+        return self._state.by_id.get(entry_id)
+
     def example_questions(self, n: int = 5) -> list[str]:
         """Example questions taken in turn from each source document and entry type, so they follow the knowledge."""
         pools: dict[str, dict[str, list[str]]] = {}

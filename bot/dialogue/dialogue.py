@@ -13,12 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TypeVar
 
+from bot import calendar, notices
 from bot.answer import Answer, Engine, followup
 from bot.answer.followup import Step
 from bot.config import Config
 from bot.dialogue import smalltalk
 from bot.dialogue.context import ChatContext, Contexts
 from bot.dialogue.replies import Button, Reply, fits, label, menu, text
+from bot.knowledge import Event, FundingCall
 from bot.store import Store, StoredQuestion, new_token
 
 T = TypeVar("T")
@@ -56,8 +58,17 @@ class Pressed:
 
 
 class Dialogue:
-    def __init__(self, engine: Engine, store: Store | None, config: Config, contexts: Contexts | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store | None,
+        config: Config,
+        contexts: Contexts | None = None,
+        reminders: bool = False,
+    ):
         self.engine, self.store, self.config = engine, store, config
+        self.reminders = reminders
+        """The channel can send later (Telegram): answers about a call or event offer "🔔 Erinnern"."""
         self.contexts = contexts if contexts is not None else Contexts(config.dialogue.context_minutes * 60)
 
     # ----------------------------------------------------------------- messages
@@ -192,6 +203,15 @@ class Dialogue:
             return Pressed(
                 replies=[self._reply(chat, ctx, answer, "auswahl", ctx.pending or answer.question, today)]
             )
+        if kind == "ics":
+            entry = self.engine.entry(rest)
+            data = calendar.entry_calendar(entry) if entry is not None else None
+            if data is None:
+                return Pressed(text("no_calendar" if entry is not None else "expired", ctx.language))
+            assert entry is not None
+            name = calendar.filename(entry)
+            reply = Reply(text("calendar", ctx.language, title=entry.title, file=name), document=(name, data))
+            return Pressed(replies=[reply])
         if kind == "step":
             step, _, entry_id = rest.partition(":")
             answer = self.engine.step(step, entry_id, today, ctx.language)
@@ -237,6 +257,7 @@ class Dialogue:
             return Reply(answer.text, answer=answer, buttons=menu(language), token=token)
         rows: list[list[Button]] = []
         steps = [self._step_button(s, language) for s in self.engine.steps(answer, today)]
+        steps += self._item_buttons(answer, language)
         if steps := [b for b in steps if b is not None]:
             rows += [steps[i : i + 2] for i in range(0, len(steps), 2)]
         if answer.more and token is not None:
@@ -244,6 +265,21 @@ class Dialogue:
         if token is not None:
             rows.append([Button("👍", f"fb:{token}:+"), Button("👎", f"fb:{token}:-")])
         return Reply(answer.text, answer=answer, buttons=rows, token=token)
+
+    def _item_buttons(self, answer: Answer, language: str) -> list[Button | None]:
+        """Under an answer about one call or event: add it to a calendar; be reminded of it (where the channel
+        can send later)."""
+        entry = self.engine.entry(answer.sources[0].id) if answer.sources and not answer.listed else None
+        if not isinstance(entry, Event | FundingCall):
+            return []
+        out: list[Button | None] = []
+        if calendar.has_calendar_day(entry) and fits(f"ics:{entry.id}"):
+            out.append(Button(label("calendar", language), f"ics:{entry.id}"))
+        if self.reminders:
+            out.append(
+                Button(label("remind", language), f"abo:{notices.topic_key(notices.entry_topic(entry))}")
+            )
+        return out
 
     @staticmethod
     def _step_button(step: Step, language: str) -> Button | None:
@@ -280,6 +316,15 @@ class Dialogue:
             "Befehle:",
             *(f"/{name} – {about}" for name, about in COMMANDS if name != "start"),
             "",
+            *(
+                [
+                    "Benachrichtigungen: /abo (Förderung, Termine oder ein Thema), /abos, /abbestellen, "
+                    "/datenschutz – und „🔔 Erinnern“ unter Antworten zu Terminen und Förderaufrufen.",
+                    "",
+                ]
+                if self.reminders
+                else []
+            ),
             "Nachfragen verstehe ich auch: „und wo?“, „bis wann?“, „und wer ist da Ansprechpartner?“, "
             "„und der danach?“, „mehr dazu“.",
             "In Gruppen antworte ich auf Befehle und auf Nachrichten, die mich erwähnen oder auf meine "

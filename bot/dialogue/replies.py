@@ -33,6 +33,8 @@ class Reply:
     """Asks for free text (Telegram: a reply field with this placeholder)."""
     intent: str = ""
     """What the reply is: the answer's intent, "smalltalk" or "command"."""
+    document: tuple[str, bytes] | None = None
+    """A file to send with the reply: (file name, content), e.g. an .ics calendar entry."""
     token: str | None = None
     """The recorded question's token (its buttons; the store marks it when the answer is never delivered)."""
 
@@ -64,6 +66,8 @@ LABELS: dict[str, dict[str, str]] = {
         "deadline": "⏰ Frist",
         "next": "📅 Nächster Termin",
         "source": "🔗 Quelle öffnen",
+        "calendar": "📅 Kalender",
+        "remind": "🔔 Erinnern",
         "termine": "📅 Termine",
         "foerderung": "💶 Förderung",
         "kontakt": "👥 Kontakte",
@@ -75,6 +79,8 @@ LABELS: dict[str, dict[str, str]] = {
         "deadline": "⏰ Deadline",
         "next": "📅 Next date",
         "source": "🔗 Open source",
+        "calendar": "📅 Calendar",
+        "remind": "🔔 Remind me",
         "termine": "📅 Events",
         "foerderung": "💶 Funding",
         "kontakt": "👥 Contacts",
@@ -93,6 +99,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_more": "Keine weiteren Treffer.",
         "no_next": "Zurzeit ist kein kommender Termin bekannt.",
         "which": "Welchen meinen Sie: {titles}? Bitte wählen Sie:",
+        "calendar": "Kalendereintrag für „{title}“ ({file}).",
+        "no_calendar": "Für diesen Eintrag ist kein genauer Tag bekannt.",
         "welcome": "Willkommen beim Regiobot!",
         "help_title": "So können Sie mich fragen",
     },
@@ -106,6 +114,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_more": "No further results.",
         "no_next": "No upcoming date is known at the moment.",
         "which": "Which one do you mean: {titles}? Please choose:",
+        "calendar": "Calendar entry for “{title}” ({file}).",
+        "no_calendar": "No exact day is known for this entry.",
         "welcome": "Welcome to Regiobot!",
         "help_title": "How to ask me",
     },

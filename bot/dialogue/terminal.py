@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from pathlib import Path
 
 from bot.dialogue.dialogue import Chat, Dialogue
 from bot.dialogue.replies import Button, Reply
@@ -67,6 +68,12 @@ def run(
             replies = dialogue.message(chat, line, today)
         text, buttons = render(replies)
         write(text)
+        for reply in replies:
+            if reply.document is not None:
+                name, data = reply.document
+                path = Path(name).resolve()
+                path.write_bytes(data)
+                write(f"Datei gespeichert: {path}")
 
 
 def _chosen(line: str, buttons: list[Button]) -> Button | None:

@@ -32,6 +32,7 @@ from bot.config import Config
 from bot.dialogue import COMMANDS, Dialogue
 from bot.store import Store, StoreError, acquire_instance_lock
 from bot.telegram import handlers as h
+from bot.telegram import subscribe as s
 from bot.telegram.delivery import (
     COURIER,
     MAILBOX,
@@ -43,6 +44,7 @@ from bot.telegram.delivery import (
 )
 from bot.telegram.flood import FloodLimit
 from bot.telegram.mailbox import Mailbox
+from bot.telegram.notifier import Notifier
 from bot.telegram.redact import protect_secrets, redact
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ async def _post_init(app: Application) -> None:
     """Commands menu; the courier for the outbox; what the last run received but did not finish."""
     mailbox: Mailbox = app.bot_data[MAILBOX]
     app.bot_data[COURIER].start()
+    app.bot_data[NOTIFIER].start()
     left = mailbox.unfinished()
     for raw in left:
         app.update_queue.put_nowait(Update.de_json(raw, app.bot))
@@ -72,7 +75,7 @@ async def _post_init(app: Application) -> None:
         )
     mailbox.prune()
     app.bot_data[WATCHER] = asyncio.get_running_loop().create_task(_stop_builds_on_stop(app))
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in [*COMMANDS, *s.COMMANDS]])
 
 
 async def _stop_builds_on_stop(app: Application) -> None:
@@ -88,6 +91,7 @@ async def _post_stop(app: Application) -> None:
     app.bot_data[h.STOP_BUILDING].set()
     if (watcher := app.bot_data.get(WATCHER)) is not None:
         watcher.cancel()
+    await app.bot_data[NOTIFIER].stop()
     courier = app.bot_data.get(COURIER)
     if courier is not None:
         await courier.stop()
@@ -108,7 +112,7 @@ def _finish(mailbox: Mailbox, update: object) -> None:
         mailbox.finish(update.update_id)
 
 
-WATCHER = "stop_watcher"  # bot_data key
+WATCHER, NOTIFIER = "stop_watcher", "notifier"  # bot_data keys
 
 # One handler per kind of button; the data after the prefix is checked by the dialogue layer.
 BUTTON_PATTERNS = (
@@ -117,6 +121,7 @@ BUTTON_PATTERNS = (
     r"^more:[A-Za-z0-9_-]{8,64}$",
     r"^pick:",
     r"^step:",
+    r"^ics:",
 )
 
 
@@ -176,19 +181,30 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
         {
             h.ENGINE: engine,
             h.STORE: store,
-            h.DIALOGUE: Dialogue(engine, store, config),
+            h.DIALOGUE: Dialogue(engine, store, config, reminders=True),
             h.CONFIG: config,
             h.LIMITER: FloodLimit(tg.rate_limit_messages, tg.rate_limit_seconds),
             h.RELOAD_LOCK: asyncio.Lock(),
             h.STOP_BUILDING: threading.Event(),
             MAILBOX: mailbox,
-            COURIER: Courier(mailbox, app.bot, tg.delivery_minutes * 60, on_give_up=store.record_undelivered),
+            COURIER: Courier(
+                mailbox,
+                app.bot,
+                tg.delivery_minutes * 60,
+                on_give_up=store.record_undelivered,
+                on_blocked=mailbox.unsubscribe,  # 403: the person blocked the bot – end their subscriptions
+            ),
+            NOTIFIER: Notifier(mailbox, engine, config.notices, config.today_or_now),
         }
     )
     message = filters.UpdateType.MESSAGE
     app.add_handler(TypeHandler(Update, h.gate), group=-1)
     app.add_handler(CommandHandler("reload", h.reload_command, filters=message))
     app.add_handler(CommandHandler("stats", h.stats_command, filters=message))
+    app.add_handler(CommandHandler("abo", s.abo, filters=message))
+    app.add_handler(CommandHandler("abos", s.abos, filters=message))
+    app.add_handler(CommandHandler("abbestellen", s.abbestellen, filters=message))
+    app.add_handler(CommandHandler("datenschutz", s.datenschutz, filters=message))
     app.add_handler(
         MessageHandler(message & filters.COMMAND, h.command)
     )  # /start, /hilfe, … and unknown ones
@@ -197,6 +213,8 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, h.edited))
     for pattern in BUTTON_PATTERNS:
         app.add_handler(CallbackQueryHandler(h.button, pattern=pattern))
+    app.add_handler(CallbackQueryHandler(s.abo_button, pattern=r"^abo:"))
+    app.add_handler(CallbackQueryHandler(s.end_button, pattern=r"^abx:"))
     app.add_handler(CallbackQueryHandler(h.unknown_button))  # forged or outdated data
     app.add_error_handler(h.on_error)
     return app
@@ -294,7 +312,10 @@ def run(config: Config) -> int:
     stop_building: threading.Event = app.bot_data[h.STOP_BUILDING]
     if stale := engine.stale_reason():
         logger.warning("Index veraltet (%s); der letzte Stand antwortet, bis der neue gebaut ist.", stale)
-        threading.Thread(target=_rebuild, args=(engine, stop_building), daemon=True, name="rebuild").start()
+        notifier: Notifier = app.bot_data[NOTIFIER]
+        threading.Thread(
+            target=_rebuild, args=(engine, stop_building, notifier), daemon=True, name="rebuild"
+        ).start()
     allowed = ["message", "edited_message", "callback_query"]
     logger.info("regiobot startet (%s, %s)", tg.mode, redact(base_url))
     try:
@@ -323,7 +344,7 @@ def run(config: Config) -> int:
     return 0
 
 
-def _rebuild(engine: Engine, stop: threading.Event) -> None:
+def _rebuild(engine: Engine, stop: threading.Event, notifier: Notifier) -> None:
     """The start-up build of a changed knowledge folder, while the previous build answers."""
     problems = engine.reload(stop)
     if stop.is_set():
@@ -335,3 +356,4 @@ def _rebuild(engine: Engine, stop: threading.Event) -> None:
         )
     else:
         logger.info("Neuer Stand des Wissens gebaut und übernommen.")
+        notifier.round()  # news for subscribers (the outbox is thread-safe; the courier sends)

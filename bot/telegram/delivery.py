@@ -229,9 +229,12 @@ class Courier:
         patience: float,
         clock=time.time,
         on_give_up: Callable[[str], Any] | None = None,
+        on_blocked: Callable[[int], Any] | None = None,
     ):
         self.mailbox, self.bot, self.patience, self.clock = mailbox, bot, patience, clock
         self.on_give_up = on_give_up
+        self.on_blocked = on_blocked
+        """Called with the chat id when Telegram says the person blocked the bot (403): end their subscriptions."""
         """Called with the answer's token when a part is given up (the store records it as not delivered)."""
         self._locks: dict[int, asyncio.Lock] = {}
         self._task: asyncio.Task[None] | None = None
@@ -261,6 +264,8 @@ class Courier:
         except (Forbidden, BadRequest) as exc:
             logger.warning("Antwort an einen Chat verworfen: Telegram lehnt sie ab (%s)", type(exc).__name__)
             self._give_up(item)
+            if isinstance(exc, Forbidden) and self.on_blocked is not None:
+                self.on_blocked(item.chat_id)
             return True
         except TelegramError as exc:
             if self.clock() - item.created > self.patience:

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from telegram import InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram import InlineKeyboardMarkup, InputFile, Message, MessageEntity, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.config import Config
@@ -133,6 +133,13 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: list
             for i, text in enumerate(texts)
         ]
     await post(update, context, parts)
+    for item in replies:
+        if item.document is not None and update.effective_chat is not None:
+            name, data = item.document
+            try:  # a file on request: sent directly (a failure is logged; pressing again sends it again)
+                await context.bot.send_document(update.effective_chat.id, InputFile(data, filename=name))
+            except TelegramError as exc:
+                logger.warning("Datei %s nicht gesendet (%s)", name, type(exc).__name__)
 
 
 # --------------------------------------------------------------------------- handlers
@@ -220,6 +227,7 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         )
         await reply(update, context, pack([head, *html_blocks("\n".join(summarise(problems)))]))
         return
+    context.bot_data["notifier"].poke()  # news for subscribers
     overview = await _run(_engine(context).overview)
     await reply(
         update,

@@ -7,6 +7,9 @@ One SQLite file (data_dir/telegram.sqlite3, mode 0600) beside the statistics sto
   transaction, so a crash never answers an update twice. On start the unfinished ones are processed again;
   an update_id seen before (a webhook replay, a re-fetch after a crash) is processed once. The payload (it
   holds names and the message) is deleted when finished; the bare id is kept a day for deduplication.
+- subscriptions (with the person's consent: the chat id in clear, the topic, what was sent) and the
+  fingerprints of the calls and events last seen, so that a notice or reminder is queued in the outbox in the
+  same transaction that records it as sent: never twice, also across restarts and reloads.
 - outbox: every reply part is written before it is sent and deleted when Telegram confirmed it; what could not
   be delivered is retried with back-off for `telegram.delivery_minutes`, across restarts, then given up with a
   log line and a counter. It holds the chat id in clear only as long as a reply is undelivered.
@@ -43,6 +46,23 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_chat ON outbox(chat_id, id);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    chat_id INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    label TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (chat_id, topic)
+);
+CREATE TABLE IF NOT EXISTS sent (
+    chat_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (chat_id, key)
+);
+CREATE TABLE IF NOT EXISTS seen (
+    entry_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL
+);
 """
 
 
@@ -195,3 +215,83 @@ class Mailbox:
             inbox = self._conn.execute("SELECT COUNT(*) FROM inbox WHERE finished IS NULL").fetchone()[0]
             outbox = self._conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
         return int(inbox), int(outbox)
+
+    # ----------------------------------------------------------------- subscriptions
+
+    def subscribe(self, chat_id: int, topic: str, label: str) -> bool:
+        """False when the chat already has this subscription."""
+        with self._lock:
+            cur = self._conn.execute(
+                "INSERT OR IGNORE INTO subscriptions (chat_id, topic, label, created) VALUES (?, ?, ?, ?)",
+                (chat_id, topic, label, self.clock()),
+            )
+        return cur.rowcount == 1
+
+    def unsubscribe(self, chat_id: int, topic: str | None = None) -> int:
+        """End one subscription; without a topic delete everything stored for the chat (subscriptions, what was
+        sent, undelivered notices). Returns how many subscriptions ended."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if topic is None:
+                    n = self._conn.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,)).rowcount
+                    self._conn.execute("DELETE FROM sent WHERE chat_id = ?", (chat_id,))
+                else:
+                    n = self._conn.execute(
+                        "DELETE FROM subscriptions WHERE chat_id = ? AND topic = ?", (chat_id, topic)
+                    ).rowcount
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return n
+
+    def subscriptions(self, chat_id: int | None = None) -> list[tuple[int, str, str]]:
+        """(chat id, topic key, label), oldest first; of one chat or of all."""
+        query = "SELECT chat_id, topic, label FROM subscriptions"
+        args: tuple = ()
+        if chat_id is not None:
+            query, args = query + " WHERE chat_id = ?", (chat_id,)
+        with self._lock:
+            return [tuple(r) for r in self._conn.execute(query + " ORDER BY created, topic", args)]
+
+    def post_once(self, chat_id: int, key: str, messages: list[dict[str, Any]]) -> bool:
+        """Queue a notice or reminder unless `key` was already sent to the chat – recorded in the same transaction,
+        so a crash in the middle of a round neither loses nor repeats it."""
+        now = self.clock()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._conn.execute(
+                    "INSERT OR IGNORE INTO sent (chat_id, key, at) VALUES (?, ?, ?)", (chat_id, key, now)
+                )
+                if cur.rowcount == 1:
+                    for m in messages:
+                        self._conn.execute(
+                            "INSERT INTO outbox (chat_id, payload, created, next_at) VALUES (?, ?, ?, ?)",
+                            (chat_id, json.dumps(m, ensure_ascii=False), now, now),
+                        )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return cur.rowcount == 1
+
+    def seen(self) -> dict[str, str]:
+        """Fingerprints of the calls and events the last round knew (empty before the first round)."""
+        with self._lock:
+            return dict(self._conn.execute("SELECT entry_id, fingerprint FROM seen").fetchall())
+
+    def remember(self, fingerprints: dict[str, str]) -> None:
+        """Replace what is known: the next round reports only what differs from this."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("DELETE FROM seen")
+                self._conn.executemany(
+                    "INSERT INTO seen (entry_id, fingerprint) VALUES (?, ?)", fingerprints.items()
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise

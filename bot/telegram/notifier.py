@@ -1,0 +1,116 @@
+"""The periodic round that tells subscribers what matters: news about calls and events, reminders before dates.
+
+One job instead of one per reminder: every `notices.check_minutes` (and right after a /reload or a rebuild)
+it compares the loaded knowledge with the fingerprints of the last round (new or changed calls and events →
+notices) and, from `notices.send_at` local time on, works out today's reminders. Each notice and reminder is
+queued in the outbox in the same transaction that records it as sent, so a crash in the middle of a round
+neither repeats nor loses one; the courier delivers them through the rate limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot import notices
+from bot.answer import Engine
+from bot.config import NoticeSettings
+from bot.telegram.delivery import letter
+from bot.telegram.format import html_blocks, pack
+from bot.telegram.mailbox import Mailbox
+
+logger = logging.getLogger("regiobot.telegram")
+
+
+def _letters(text: str) -> list[dict]:
+    return [letter(part, None, None) for part in pack(html_blocks(text))]
+
+
+class Notifier:
+    def __init__(
+        self,
+        mailbox: Mailbox,
+        engine: Engine,
+        settings: NoticeSettings,
+        today: Callable[[], date],
+        now: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+    ):
+        self.mailbox, self.engine, self.settings = mailbox, engine, settings
+        self.today, self.now = today, now
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def round(self) -> int:
+        """One round; returns how many notices and reminders were queued."""
+        entries = self.engine.entries()
+        today = self.today()
+        by_chat: dict[int, list[notices.Topic]] = {}
+        for chat_id, key, label in self.mailbox.subscriptions():
+            try:
+                by_chat.setdefault(chat_id, []).append(notices.topic_from_key(key, label))
+            except ValueError:
+                logger.warning("Abo mit unlesbarem Thema übersprungen")
+        queued = self._news(entries, by_chat, today)
+        send_at = time.fromisoformat(self.settings.send_at)
+        if self.now().astimezone(ZoneInfo(self.settings.timezone)).time() >= send_at:
+            for reminder in notices.reminders(
+                entries,
+                by_chat,
+                today,
+                call_days=tuple(self.settings.call_days),
+                event_days=tuple(self.settings.event_days),
+            ):
+                text = notices.reminder_text(reminder, today)
+                queued += self.mailbox.post_once(reminder.chat_id, f"r:{reminder.key}", _letters(text))
+        return queued
+
+    def _news(self, entries: list, by_chat: dict[int, list[notices.Topic]], today: date) -> int:
+        """Notices for calls and events that are new or changed since the last round. The very first round only
+        learns what exists: nobody is told about everything at once."""
+        current = {c.entry.id: c for c in notices.changes([], entries, today=today)}  # past items are no news
+        seen = self.mailbox.seen()
+        queued = 0
+        if seen:
+            for entry_id, change in current.items():
+                if seen.get(entry_id) == change.fingerprint:
+                    continue
+                change = replace(change, kind="geändert" if entry_id in seen else "neu")
+                text = notices.notice_text(change, today)
+                key = f"n:{entry_id}:{change.fingerprint}"
+                for chat_id, topics in by_chat.items():
+                    if any(notices.matches(t, change.entry) for t in topics):
+                        queued += self.mailbox.post_once(chat_id, key, _letters(text))
+        self.mailbox.remember({entry_id: c.fingerprint for entry_id, c in current.items()})
+        return queued
+
+    def poke(self) -> None:
+        """Run a round soon (after a /reload or a rebuild picked up)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                queued = await asyncio.to_thread(self.round)
+                if queued:
+                    logger.info("%d Hinweise und Erinnerungen in den Postausgang gelegt", queued)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Runde für Abos fehlgeschlagen")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.check_minutes * 60)

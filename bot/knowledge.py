@@ -224,6 +224,7 @@ class Entry(Model):
     related: list[str] = []
     source: Source
     updated: date
+    review: Literal["offen", "geprüft"] | None = None  # `regiobot import` marks what it detected: "offen"
 
     @field_validator("id")
     @classmethod

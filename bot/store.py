@@ -1030,62 +1030,9 @@ def _short(text: str, limit: int = 100) -> str:
 
 
 def format_report(config: Config, since: date | None = None, limit: int = 20) -> str:
-    """Plain-text German report for staff: what to add to the knowledge next. Raises StoreError when the
-    database cannot be read; prints no control characters, whatever people typed."""
-    head = f"regiobot-Bericht seit {since:%d.%m.%Y}" if since else "regiobot-Bericht (gesamter Zeitraum)"
-    conn = _open_readonly(config)
-    if conn is None:
-        text = f"{head}\n\nNoch keine Daten: {db_path(config)} gibt es noch nicht (der Bot lief noch nicht)."
-        return BIDI_RE.sub("", strip_controls(text))
-    try:
-        s = _stats(conn, since)
-        where, args = _since_clause("asked_at", since)
-        unanswered: dict[str, list] = {}
-        for question, asked_at in conn.execute(
-            f"SELECT question, asked_at FROM questions WHERE found = 0 AND {where} ORDER BY asked_at, id",
-            args,
-        ):
-            key = normalise(question)
-            if not key:
-                continue
-            item = unanswered.setdefault(key, [0, question, asked_at])
-            item[0] += 1
-            item[1], item[2] = question, asked_at  # latest spelling and time
-        where_fb, args_fb = _since_clause("f.at", since)
-        disliked = conn.execute(
-            "SELECT COALESCE(q.source_id, ''), COALESCE(q.source_title, ''), COUNT(*), MAX(f.at), "
-            "GROUP_CONCAT(q.question, char(31)) "
-            "FROM feedback f JOIN questions q ON q.id = f.question_id "
-            f"WHERE f.vote = -1 AND {where_fb} "
-            "GROUP BY COALESCE(q.source_id, q.question) ORDER BY COUNT(*) DESC, MAX(f.at) DESC LIMIT ?",
-            (*args_fb, limit),
-        ).fetchall()
-    except sqlite3.Error as exc:
-        raise _unreadable(db_path(config), exc) from exc
-    finally:
-        conn.close()
+    """Plain-text German report for staff, grouped by spelling only (no model to load): see bot.report,
+    which `regiobot report` uses with grouping by meaning. Raises StoreError when the database cannot be
+    read; prints no control characters, whatever people typed."""
+    from bot.report import build_report, format_text  # bot.report reads through this module
 
-    lines = [
-        head,
-        "",
-        f"Fragen: {s.questions}, davon beantwortet: {s.answered}, ohne Antwort: {s.abstentions}"
-        + (f", nicht zugestellt: {s.undelivered}" if s.undelivered else ""),
-        f"Rückmeldungen: {s.likes}× 👍, {s.dislikes}× 👎",
-        "",
-        "Häufigste unbeantwortete Fragen (hier fehlt Wissen):",
-    ]
-    top = sorted(unanswered.values(), key=lambda v: (v[0], v[2]), reverse=True)[:limit]  # most, latest
-    if not top:
-        lines.append("  (keine)")
-    for count, question, asked_at in top:
-        lines.append(f"  {count:>3}×  {_short(question)}  (zuletzt {_de(_short(asked_at))})")
-    lines += ["", "Negativ bewertete Antworten (👎; Eintrag prüfen oder ergänzen):"]
-    if not disliked:
-        lines.append("  (keine)")
-    for source_id, title, count, last, questions in disliked:
-        name = f"„{_short(title)}“ ({_short(source_id)})" if source_id else "ohne Quelle"
-        examples = list(dict.fromkeys(_short(q, 60) for q in (questions or "").split("\x1f") if q))[:3]
-        lines.append(f"  {count:>3}× 👎  {name}, zuletzt {_de(_short(last))}")
-        if examples:
-            lines.append("        Fragen: " + " | ".join(f"„{q}“" for q in examples))
-    return BIDI_RE.sub("", strip_controls("\n".join(lines)))
+    return format_text(build_report(config, since, limit, use_model=False))

@@ -272,19 +272,47 @@ def run(config_path: ConfigOpt = None) -> None:
 
 @app.command()
 def report(
-    since: Annotated[str | None, typer.Option("--since", help="Ab Datum JJJJ-MM-TT.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Nur Fragen ab diesem Tag (JJJJ-MM-TT).")
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (Standard, die 20 häufigsten) oder csv (alle Gruppen, für Excel/LibreOffice: UTF-8 mit "
+            "BOM, Trennzeichen „;“), z. B. regiobot report --format csv > bericht.csv",
+        ),
+    ] = "text",
+    no_model: Annotated[
+        bool,
+        typer.Option(
+            "--no-model",
+            help="Ohne Sprachmodell (schnell): nur gleiche Schreibweisen zusammenfassen, keine Vorschläge.",
+        ),
+    ] = False,
     config_path: ConfigOpt = None,
 ) -> None:
-    """Häufigste unbeantwortete Fragen und negativ bewertete Antworten zeigen."""
-    from bot.store import StoreError, format_report
+    """Zeigen, welches Wissen fehlt: unbeantwortete Fragen (nach Bedeutung gruppiert, mit passendem Eintrag)
+    und negativ bewertete Antworten."""
+    from bot.report import build_report, format_csv, format_text
+    from bot.store import StoreError
 
     config = _config(config_path)
     day = _date(since)
+    kind = fmt.strip().lower()
+    if kind not in ("text", "csv"):
+        raise _fail(f"Unbekanntes Format „{fmt}“: bitte text oder csv.", 2)
     try:
-        text = format_report(config, day)
+        result = build_report(config, day, 20 if kind == "text" else None, use_model=not no_model)
     except StoreError as exc:
         raise _fail(str(exc), 2) from exc
-    typer.echo(text)
+    if kind == "text":
+        typer.echo(format_text(result))
+        return
+    if result.note:
+        typer.echo(result.note, err=True)
+    typer.echo(format_csv(result).encode("utf-8"), nl=False)  # bytes: the BOM whatever the terminal's locale
 
 
 @app.command()

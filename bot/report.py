@@ -203,8 +203,8 @@ class Report:
     smalltalk: int = 0
     """Unanswered rows left out as small talk."""
     disliked: list[Disliked] = field(default_factory=list)
-    note: str | None = None
-    """One line on what the report could not do (no model, no index)."""
+    note: str = ""
+    """One line on what the report could not do (no model, no index), else empty."""
     path: str = ""
 
 
@@ -225,13 +225,17 @@ def _rows(conn: sqlite3.Connection, since: date | None, limit: int) -> tuple[lis
     return [(str(q), str(at)) for q, at in unanswered], disliked
 
 
-def _load_model(config: Config, encoder: Encoder | None, engine: Engine | None) -> tuple[Any, Any, str | None]:
-    """Encoder and engine for grouping by meaning and suggestions, or what is missing as one German line.
+NO_MODEL = "nur gleiche Schreibweisen zusammengefasst, keine Vorschläge passender Einträge."
+NO_SUGGESTIONS = "keine Vorschläge passender Einträge."
+
+
+def _load_model(config: Config, encoder: Encoder | None, engine: Engine | None) -> tuple[Any, Any, str]:
+    """Encoder and engine for grouping by meaning and suggestions, and what is missing as one German line.
 
     The index is loaded as it is (never built: a report must not write); one built with another encoder
     cannot be searched with this one."""
     if engine is not None:
-        return engine.encoder, engine, None
+        return engine.encoder, engine, ""
     if encoder is None:
         from bot.embedding import load_encoder
 
@@ -239,26 +243,22 @@ def _load_model(config: Config, encoder: Encoder | None, engine: Engine | None) 
             encoder = load_encoder(config.embedding)
         except Exception as exc:  # any model failure only costs the report its grouping by meaning
             log.debug("Sprachmodell nicht geladen", exc_info=True)
-            return None, None, (
-                f"Hinweis: Sprachmodell nicht verfügbar ({type(exc).__name__}) – nur gleiche Schreibweisen "
-                "zusammengefasst, keine Vorschläge passender Einträge."
-            )
+            return None, None, f"Hinweis: Sprachmodell nicht verfügbar ({type(exc).__name__}) – {NO_MODEL}"
     from bot.answer import Engine
+    from bot.index import IndexMissing
 
     try:
         engine = Engine.load(config, encoder=encoder, rebuild=False)
     except Exception as exc:  # no index, or an unreadable one: group by meaning, suggest nothing
         log.debug("Index nicht geladen", exc_info=True)
-        return encoder, None, (
-            f"Hinweis: kein lesbarer Index in {config.index_dir} ({type(exc).__name__}; regiobot build) – "
-            "keine Vorschläge passender Einträge."
+        problem = (
+            "kein Index" if isinstance(exc, IndexMissing) else f"Index nicht lesbar ({type(exc).__name__})"
         )
-    if engine.index.manifest.encoder != encoder.name:
-        return encoder, None, (
-            f"Hinweis: der Index wurde mit einem anderen Sprachmodell gebaut ({engine.index.manifest.encoder}; "
-            "regiobot build) – keine Vorschläge passender Einträge."
-        )
-    return encoder, engine, None
+        return encoder, None, f"Hinweis: {problem} in {config.index_dir} (regiobot build) – {NO_SUGGESTIONS}"
+    if (built := engine.index.manifest.encoder) != encoder.name:
+        note = f"Hinweis: Index mit anderem Sprachmodell gebaut ({built}; regiobot build) – {NO_SUGGESTIONS}"
+        return encoder, None, note
+    return encoder, engine, ""
 
 
 def suggest(engine: Engine, question: str, floor: float | None = None) -> Suggestion | None:
@@ -324,10 +324,7 @@ def build_report(
             position = {k: n for n, k in enumerate(first)}
             vectors = encoded[[position[normalise(q)] for q in questions]]
     elif questions:
-        report.note = (
-            "Hinweis: ohne Sprachmodell – nur gleiche Schreibweisen zusammengefasst, "
-            "keine Vorschläge passender Einträge."
-        )
+        report.note = f"Hinweis: ohne Sprachmodell – {NO_MODEL}"
     groups = group(questions, vectors, threshold)
     report.groups = len(groups)
     shown = groups if limit is None else groups[:limit]
@@ -362,7 +359,9 @@ def format_text(report: Report) -> str:
     head = f"regiobot-Bericht seit {since:%d.%m.%Y}" if since else "regiobot-Bericht (gesamter Zeitraum)"
     s = report.stats
     if s is None:
-        return _clean(f"{head}\n\nNoch keine Daten: {report.path} gibt es noch nicht (der Bot lief noch nicht).")
+        return _clean(
+            f"{head}\n\nNoch keine Daten: {report.path} gibt es noch nicht (der Bot lief noch nicht)."
+        )
     lines = [
         head,
         "",

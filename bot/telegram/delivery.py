@@ -237,7 +237,7 @@ class Courier:
         """Called with the chat id when Telegram says the person blocked the bot (403): end their subscriptions."""
         """Called with the answer's token when a part is given up (the store records it as not delivered)."""
         self._locks: dict[int, asyncio.Lock] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Repeating(self._deliver_due, 1.0, "Zustellung aus dem Postausgang")
 
     async def deliver(self, chat_id: int) -> bool:
         """Send the chat's due parts in order; True when nothing of the chat is left waiting."""
@@ -292,7 +292,30 @@ class Courier:
 
     def start(self) -> None:
         """Retry what is due once a second (and what a previous run left) until `stop`."""
+        self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    async def _deliver_due(self) -> None:
+        for chat_id in self.mailbox.due_chats():
+            await self.deliver(chat_id)
+
+
+class Repeating:
+    """A background task that runs `step` again and again, `pause` seconds apart (sooner when poked), until
+    stopped; a failing step is logged and tried again, it never ends the loop."""
+
+    def __init__(self, step: Callable[[], Awaitable[Any]], pause: float, what: str):
+        self.step, self.pause, self.what = step, pause, what
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def poke(self) -> None:
+        self._wake.set()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -303,13 +326,14 @@ class Courier:
     async def _run(self) -> None:
         while True:
             try:
-                for chat_id in self.mailbox.due_chats():
-                    await self.deliver(chat_id)
+                await self.step()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("Zustellung aus dem Postausgang fehlgeschlagen")
-            await asyncio.sleep(1.0)
+                logger.exception("%s fehlgeschlagen", self.what)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.pause)
 
 
 async def reply(

@@ -10,7 +10,6 @@ neither repeats nor loses one; the courier delivers them through the rate limite
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 from bot import notices
 from bot.answer import Engine
 from bot.config import NoticeSettings
-from bot.telegram.delivery import letter
+from bot.telegram.delivery import Repeating, letter
 from bot.telegram.format import html_blocks, pack
 from bot.telegram.mailbox import Mailbox
 
@@ -42,8 +41,7 @@ class Notifier:
     ):
         self.mailbox, self.engine, self.settings = mailbox, engine, settings
         self.today, self.now = today, now
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Repeating(self._round, settings.check_minutes * 60, "Runde für Abos")
 
     def round(self) -> int:
         """One round; returns how many notices and reminders were queued."""
@@ -90,27 +88,14 @@ class Notifier:
 
     def poke(self) -> None:
         """Run a round soon (after a /reload or a rebuild picked up)."""
-        self._wake.set()
+        self._loop.poke()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                queued = await asyncio.to_thread(self.round)
-                if queued:
-                    logger.info("%d Hinweise und Erinnerungen in den Postausgang gelegt", queued)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("Runde für Abos fehlgeschlagen")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.check_minutes * 60)
+    async def _round(self) -> None:
+        if queued := await asyncio.to_thread(self.round):
+            logger.info("%d Hinweise und Erinnerungen in den Postausgang gelegt", queued)

@@ -280,6 +280,7 @@ def report(
         typer.Option(
             "--format",
             "-f",
+            metavar="text|csv",
             help="text (Standard, die 20 häufigsten) oder csv (alle Gruppen, für Excel/LibreOffice: UTF-8 mit "
             "BOM, Trennzeichen „;“), z. B. regiobot report --format csv > bericht.csv",
         ),

@@ -12,9 +12,10 @@ from typing import Annotated
 
 import typer
 
+from bot.cli_german import GermanTyper
 from bot.config import Config, ConfigError, load_config
 
-app = typer.Typer(
+app = GermanTyper(
     add_completion=False,
     no_args_is_help=True,
     help="regiobot – beantwortet Fragen zu regionalen Kooperationsangeboten in Mitteldeutschland.",

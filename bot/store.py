@@ -963,8 +963,10 @@ def _since_clause(column: str, since: date | None) -> tuple[str, tuple]:
 
 def _stats(conn: sqlite3.Connection, since: date | None) -> Stats:
     where, args = _since_clause("asked_at", since)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(questions)")}
+    delivered = "delivered" if "delivered" in columns else "1"  # read-only on a database not yet migrated
     total, answered, lost = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(found AND delivered), 0), COALESCE(SUM(NOT delivered), 0) "
+        f"SELECT COUNT(*), COALESCE(SUM(found AND {delivered}), 0), COALESCE(SUM(NOT {delivered}), 0) "
         f"FROM questions WHERE {where}",
         args,
     ).fetchone()

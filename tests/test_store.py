@@ -798,3 +798,24 @@ def test_an_answer_never_delivered_is_not_counted_as_answered(store: Store, cfg:
     s = store.stats()
     assert (s.questions, s.answered, s.abstentions, s.undelivered) == (2, 1, 0, 1)
     assert "nicht zugestellt: 1" in format_report(cfg)
+
+
+def test_report_reads_a_database_the_bot_has_not_migrated_yet(cfg: Config):
+    import sqlite3
+
+    from bot import store as store_module
+
+    path = db_path(cfg)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    for statement in store_module.SCHEMA_V0:
+        conn.execute(statement)
+    for _, statement in store_module.MIGRATION_V1:
+        conn.execute(statement)
+    conn.execute("INSERT INTO questions (id, asked_at, user_hash, chat_kind, kind, question, intent, found) "
+                 "VALUES (1, '2024-03-01T10:00:00', 'x', 'private', 'frage', 'Alte Frage', 'fact', 1)")  # fmt: skip
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    s = stats(cfg)  # read-only, as `regiobot report` while the old bot still runs
+    assert (s.questions, s.answered, s.undelivered) == (1, 1, 0)

@@ -24,14 +24,26 @@ app = GermanTyper(
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", "-c", help="Andere Konfigurationsdatei (sonst $REGIOBOT_CONFIG oder config.yaml)."
+        "--config",
+        "-c",
+        metavar="DATEI",
+        help="Andere Konfigurationsdatei (sonst $REGIOBOT_CONFIG oder config.yaml).",
     ),
 ]
 KnowledgeOpt = Annotated[
-    Path | None, typer.Option("--knowledge", help="Wissensordner (statt knowledge_dir).")
+    Path | None,
+    typer.Option(
+        "--knowledge", metavar="ORDNER", help="Wissensordner (statt knowledge_dir aus config.yaml)."
+    ),
 ]
-IndexOpt = Annotated[Path | None, typer.Option("--index", help="Indexordner (statt index_dir).")]
-TodayOpt = Annotated[str | None, typer.Option("--today", help="Stichtag JJJJ-MM-TT für zeitbezogene Fragen.")]
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option("--index", metavar="ORDNER", help="Indexordner (statt index_dir aus config.yaml)."),
+]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option("--today", metavar="JJJJ-MM-TT", help="Stichtag für zeitbezogene Fragen (Standard: heute)."),
+]
 DEFAULT_EVAL = Path("../shared/eval/dev_questions.yaml")
 
 
@@ -74,15 +86,26 @@ def _engine(config: Config, knowledge: Path | None, index: Path | None, progress
 
 @app.command()
 def check(
-    path: Annotated[Path | None, typer.Argument(help="Wissensordner (Standard aus config.yaml).")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="ORDNER", help="Wissensordner, kurz für --knowledge (Standard aus config.yaml)."
+        ),
+    ] = None,
     config_path: ConfigOpt = None,
+    knowledge: KnowledgeOpt = None,
 ) -> None:
     """Wissensdateien prüfen: Syntax, Schema, IDs, Verweise, Daten."""
     from bot.knowledge import load_knowledge
 
+    if path and knowledge and path.resolve() != knowledge.resolve():
+        raise _fail(f"Zwei Wissensordner angegeben ({path} und --knowledge {knowledge}); bitte nur einen.", 2)
     config = _config(config_path)
     kb = load_knowledge(
-        path or config.knowledge_dir, config.today_or_now(), config.check.max_age_days, limits=config.limits
+        path or knowledge or config.knowledge_dir,
+        config.today_or_now(),
+        config.check.max_age_days,
+        limits=config.limits,
     )
     for problem in kb.problems:
         typer.echo(str(problem), err=not problem.warning)

@@ -55,7 +55,17 @@ RICH_CONSTANTS = (
 )  # fmt: skip
 
 # value types as typer shows them ("<path>") → what the help shows instead; "" hides it (flags)
-VALUE_TYPES = {"<str>": "TEXT", "<path>": "PFAD", "<int>": "ZAHL", "<int range>": "ZAHL", "<float>": "ZAHL"}
+VALUE_TYPES = {
+    "<str>": "TEXT",
+    "<path>": "PFAD",
+    "<int>": "ZAHL",
+    "<int range>": "ZAHL",
+    "<float>": "ZAHL",
+    "<float range>": "ZAHL",
+    "<bool>": "",
+    "<list[str]>": "TEXT ...",
+    "<list[path]>": "PFAD ...",
+}
 
 # English error sentences of click, typer and pydantic (as typer passes them on) → German
 ERRORS: list[tuple[str, str]] = [
@@ -159,7 +169,7 @@ def _german_errors(call: Callable[[], Any]) -> Any:
 
 
 class GermanCommandMixin:
-    """German usage line, help option and value types; works for commands and groups alike."""
+    """German usage line and help option; works for commands and groups alike."""
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
@@ -170,17 +180,6 @@ class GermanCommandMixin:
         if option is not None:
             option.help = HELP_TEXT
         return option
-
-    def get_params(self, ctx: click.Context) -> list[Any]:
-        params = super().get_params(ctx)  # type: ignore[misc]
-        for param in params:
-            if param.metavar is None and isinstance(param, typer.core.TyperOption):
-                shown = param.display_type(ctx) if hasattr(param, "display_type") else None
-                if param.is_flag:
-                    param.metavar = ""
-                elif shown in VALUE_TYPES:
-                    param.metavar = VALUE_TYPES[shown]
-        return params
 
 
 class GermanCommand(GermanCommandMixin, typer.core.TyperCommand):
@@ -214,9 +213,21 @@ class GermanTyper(typer.Typer):
         return super().command(name, **kwargs)
 
 
+def _german_type(display_type: Callable[[Any, click.Context], str]) -> Callable[[Any, click.Context], str]:
+    def german(param: Any, ctx: click.Context) -> str:
+        shown = display_type(param, ctx)
+        return VALUE_TYPES.get(shown.lower(), shown)
+
+    german.german = True  # type: ignore[attr-defined]
+    return german
+
+
 def install() -> None:
-    """Put the German texts into typer: its gettext calls and the rich help's panel titles and hints."""
+    """Put the German texts into typer: gettext calls, value types, the rich help's panel titles and hints."""
     typer.core._ = GERMAN.gettext
+    parameter = typer.core._TyperParameter
+    if not getattr(parameter.display_type, "german", False):
+        parameter.display_type = _german_type(parameter.display_type)
     try:
         from typer import rich_utils
     except ImportError:  # pragma: no cover - rich not installed: plain help, already German

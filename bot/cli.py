@@ -146,10 +146,22 @@ def build(
         )
 
 
+ASK_HINT = """Bitte eine Frage angeben, z. B.:
+  regiobot ask "Wann ist der nächste Regionaldialog?"
+Viele Fragen auf einmal (eine pro Zeile):  regiobot ask < fragen.txt
+Ein Gespräch mit Nachfragen:               regiobot chat"""
+
+
+def _stdin_is_terminal() -> bool:
+    """Whether a person types at stdin (then `ask` without a question explains itself instead of waiting)."""
+    return sys.stdin.isatty()
+
+
 @app.command()
 def ask(
     question: Annotated[
-        str | None, typer.Argument(help="Frage; ohne Frage: eine Frage pro Zeile von stdin.")
+        str | None,
+        typer.Argument(metavar="FRAGE", help="Frage; ohne Frage: eine Frage pro Zeile von stdin."),
     ] = None,
     today: TodayOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Eine JSON-Zeile pro Antwort.")] = False,
@@ -160,6 +172,8 @@ def ask(
     """Eine Frage beantworten (oder viele, zeilenweise von stdin; jede für sich, ohne Gesprächsverlauf)."""
     from bot.dialogue import Dialogue
 
+    if question is None and _stdin_is_terminal():
+        raise _fail(ASK_HINT, 2)
     config = _config(config_path)
     day = _date(today)
     dialogue = Dialogue(_engine(config, knowledge, index, progress=not as_json), None, config)

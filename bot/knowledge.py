@@ -12,6 +12,7 @@ not followed, and any failure while reading a file (even MemoryError) is a probl
 from __future__ import annotations
 
 import calendar
+import contextlib
 import difflib
 import logging
 import re
@@ -369,6 +370,13 @@ class LineDict(dict):
 
     line: int = 0
     key_lines: dict[str, int]
+    inherited: tuple[str, ...] = ()  # keys an entry took from the file's `defaults`
+
+
+class LineList(list):
+    """A sequence that remembers the line of each item: a reference error points at its list item."""
+
+    item_lines: list[int]
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available: about 4x faster
@@ -401,7 +409,14 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
         return node.value
 
 
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
@@ -424,11 +439,23 @@ class Problem:
         return f"{self.file}:{self.line}: {prefix}{self.message}"
 
 
+@dataclass(frozen=True)
+class Unread:
+    """An entry id seen in a file whose entry could not be read: references to it are not "dangling"."""
+
+    file: str
+    line: int
+    whole_file: bool  # the file did not parse (else only this entry is invalid)
+
+
 @dataclass
 class Knowledge:
     entries: list[AnyEntry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     locations: dict[str, tuple[str, int]] = field(default_factory=dict)
+    lines: dict[str, dict[str, int]] = field(default_factory=dict)  # id → field ("contacts[1]") → line
+    inherited: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id → keys taken from `defaults`
+    unread: dict[str, Unread] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -463,6 +490,16 @@ def _field_names(model: type[Entry]) -> list[str]:
     return list(model.model_fields)
 
 
+DATE_FIELDS = {"date", "as_of", "founded", "opens", "closes", "updated"}
+BOUNDS = {"greater_than_equal": "mindestens", "less_than_equal": "höchstens", "greater_than": "größer als",
+          "less_than": "kleiner als"}  # fmt: skip
+
+
+def _either(values: list[str]) -> str:
+    """ "a, b oder c": how a German sentence lists the allowed values."""
+    return f"{', '.join(values[:-1])} oder {values[-1]}" if len(values) > 1 else "".join(values)
+
+
 def _explain(err: dict[str, Any], model: type[Entry]) -> str:
     """Turn one pydantic error into a sentence a non-programmer can act on."""
     loc = [clip(p) for p in err["loc"]]
@@ -476,9 +513,7 @@ def _explain(err: dict[str, Any], model: type[Entry]) -> str:
         return f"unbekanntes Feld „{name}“.{hint}{listing}"
     if kind == "missing":
         return f"Pflichtfeld „{name}“ fehlt. Bitte ergänzen (siehe README, Abschnitt Schema)."
-    if kind.startswith("date") or (
-        loc and loc[-1] in {"date", "as_of", "founded", "opens", "closes", "updated"}
-    ):
+    if kind.startswith("date") or DATE_FIELDS.intersection(loc):
         given = err.get("input")
         if isinstance(given, str) and (m := re.fullmatch(r"\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*", given)):
             return (
@@ -491,7 +526,10 @@ def _explain(err: dict[str, Any], model: type[Entry]) -> str:
             )
         return f"„{name}“: kein gültiges Datum („{clip(given)}“). {DATE_HINT}"
     if kind == "literal_error":
-        return f"„{name}“ hat den Wert „{clip(err.get('input'))}“; erlaubt ist: {err['ctx']['expected']}."
+        allowed = re.findall(r"'([^']*)'", str(err["ctx"]["expected"]))
+        close = difflib.get_close_matches(clip(err.get("input")), allowed, n=1)
+        hint = f" Meinten Sie „{close[0]}“?" if close else ""
+        return f"„{name}“ hat den Wert „{clip(err.get('input'))}“; erwartet: {_either(allowed)}.{hint}"
     if kind == "string_too_short":
         return f"„{name}“ darf nicht leer sein."
     if kind == "string_type":
@@ -505,8 +543,16 @@ def _explain(err: dict[str, Any], model: type[Entry]) -> str:
         return f"„{name}“ muss eine Zahl sein (ohne Einheit und Tausenderpunkt), z. B. 60000."
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return f"„{name}“ muss eine Zuordnung mit eingerückten Feldern sein (Feld: Wert)."
-    msg = clip(str(err["msg"]).removeprefix("Value error, "), 300)
-    return f"„{name}“: {msg}" if loc else msg
+    if kind in BOUNDS:
+        bound = next(iter(err.get("ctx", {}).values()), "?")
+        return f"„{name}“ ist {clip(err.get('input'))}, muss aber {BOUNDS[kind]} {bound} sein."
+    if kind == "bool_type":
+        return f"„{name}“ muss „true“ oder „false“ sein."
+    if kind == "value_error":  # our own validators speak German already
+        msg = clip(str(err["msg"]).removeprefix("Value error, "), 300)
+        return f"„{name}“: {msg}" if loc else msg
+    original = clip(str(err["msg"]), 200)
+    return f"„{name}“ hat einen ungültigen Wert („{clip(err.get('input'))}“; {original})."
 
 
 def _line_for(raw: LineDict, loc: tuple[Any, ...]) -> int:
@@ -591,6 +637,155 @@ def _first_anchor(text: str) -> tuple[int, str] | None:
     return None
 
 
+QUOTE_IT = "bitte den ganzen Text in Anführungszeichen setzen"
+INDENTATION = (
+    "Die Einrückung stimmt nicht: Die Felder eines Eintrags stehen genau untereinander (gleich viele "
+    "Leerzeichen), ebenso die Listeneinträge mit „- “. Steht nach einem Text in Anführungszeichen noch "
+    "etwas in derselben Zeile, gehört es mit in die Anführungszeichen."
+)
+# (pattern in the context and problem of PyYAML or libyaml, German text, report at the context line?)
+_YAML_MESSAGES: list[tuple[str, str, bool]] = [
+    (
+        r"tab character",
+        "Tabulator gefunden – bitte Leerzeichen verwenden (YAML rückt nur mit Leerzeichen ein; im Editor "
+        "die Tabulatoren durch Leerzeichen ersetzen).",
+        False,
+    ),
+    (
+        r"mapping values are not allowed",
+        "Hier ist kein Doppelpunkt erlaubt – fehlen Anführungszeichen um den Text? Ein Text mit „: “ muss "
+        'in Anführungszeichen stehen, z. B. title: "Ort: Halle". Sonst ist die Zeile vielleicht zu tief '
+        "eingerückt.",
+        False,
+    ),
+    (
+        r"could not find expected ':'",
+        "Hier fehlt der Doppelpunkt nach dem Feldnamen („feld: wert“) – oder die nächste Zeile eines "
+        "langen Texts ist nicht tiefer eingerückt als der Feldname.",
+        True,
+    ),
+    (
+        r"quoted scalar.*end of stream",
+        "Hier beginnt ein Text in Anführungszeichen, der nicht geschlossen wird – bitte das schließende "
+        "Anführungszeichen ergänzen.",
+        True,
+    ),
+    (r"expected <block end>|expected '-' indicator|did not find expected key", INDENTATION, False),
+    (
+        r"expected ',' or '\]'",
+        "Eine Liste in eckigen Klammern „[…]“ ist nicht richtig geschlossen: Fehlt „]“ oder ein Komma "
+        "zwischen den Einträgen? Enthält ein Eintrag ein Komma oder einen Doppelpunkt, ihn in "
+        "Anführungszeichen setzen.",
+        False,
+    ),
+    (
+        r"expected ',' or '\}'",
+        "Eine Zuordnung in geschweiften Klammern „{…}“ ist nicht richtig geschlossen: Fehlt „}“ oder ein "
+        "Komma zwischen den Feldern?",
+        False,
+    ),
+    (
+        r"unknown escape character",
+        "Unbekanntes Zeichen nach „\\“ in einem Text in doppelten Anführungszeichen – bitte einfache "
+        "Anführungszeichen ('…') verwenden oder „\\\\“ schreiben.",
+        False,
+    ),
+    (r"undefined alias", f"„*“ am Anfang eines Werts gilt in YAML als Verweis – {QUOTE_IT}.", False),
+    (
+        r"alphabetic or numeric character",
+        f"„&“ oder „*“ am Anfang eines Werts hat in YAML eine besondere Bedeutung – {QUOTE_IT}.",
+        False,
+    ),
+    (
+        r"constructor for the tag",
+        f"„!“ am Anfang eines Werts gilt in YAML als Markierung – {QUOTE_IT}.",
+        False,
+    ),
+    (
+        r"another document",
+        "Die Datei enthält mehr als ein YAML-Dokument (Zeile mit „---“) – bitte die Zeile „---“ entfernen "
+        "oder die Teile auf zwei Dateien verteilen.",
+        False,
+    ),
+    (
+        r"block scalar",
+        "Nach „|“ oder „>“ muss die Zeile enden; der Text beginnt in der nächsten Zeile und ist tiefer "
+        "eingerückt.",
+        False,
+    ),
+    (r"comment or line break", f"Nach dem Wert steht in derselben Zeile noch etwas – {QUOTE_IT}.", False),
+    (
+        r"block sequence entries are not allowed",
+        "Ein Listeneintrag „- “ steht an einer Stelle, an der keine Liste beginnen kann – bitte in eine "
+        "eigene, tiefer eingerückte Zeile unter den Feldnamen setzen.",
+        False,
+    ),
+    (
+        r"node content",
+        "Hier fehlt ein Wert, oder ein Zeichen wie „,“, „]“ oder „}“ steht an falscher Stelle.",
+        False,
+    ),
+    (r"unexpected ':'", f"Doppelpunkt an unerwarteter Stelle – {QUOTE_IT}.", False),
+    (r"unhashable key", "Ein Feldname darf keine Liste und keine Zuordnung sein.", False),
+    (
+        r"document start",
+        "Unerwarteter Inhalt: Eine Wissensdatei besteht aus „defaults:“ und „entries:“; steht hier eine "
+        "Zeile ohne „Feld: Wert“?",
+        False,
+    ),
+    (
+        r"nesting depth",
+        "Die Datei ist zu tief verschachtelt – bitte die Einrückung und die Klammern prüfen.",
+        False,
+    ),
+]
+_YAML_PATTERNS = [
+    (re.compile(pattern, re.S), text, at_context) for pattern, text, at_context in _YAML_MESSAGES
+]
+YAML_FALLBACK = (
+    "Die Datei ist an dieser Stelle kein gültiges YAML ({original}). Häufige Ursachen: falsche Einrückung, "
+    "fehlendes Leerzeichen nach „:“ oder „-“, eine nicht geschlossene Klammer oder ein Anführungszeichen, "
+    "ein Doppelpunkt im Text ohne Anführungszeichen."
+)
+
+
+def _char_at(text: str, mark: Any) -> str:
+    """The character a YAML error points at (libyaml does not name it; its column counts characters)."""
+    if mark is None:
+        return ""
+    start = 0
+    for _ in range(mark.line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    row = text[start : end if end >= 0 else len(text)]
+    return row[mark.column] if 0 <= mark.column < len(row) else ""
+
+
+def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """Line and German explanation of a YAML error: staff never read PyYAML's English."""
+    problem, context = str(exc.problem or ""), str(exc.context or "")
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    opened = exc.context_mark.line + 1 if exc.context_mark and exc.problem_mark else line
+    found = f"{context} {problem}"
+    if "cannot start any token" in problem:
+        char = _char_at(text, exc.problem_mark) or (m[1] if (m := re.search(r"'(.+?)'", problem)) else "")
+        if char not in {"\t", "\\t"}:
+            why = f"Das Zeichen „{clip(char, 4)}“ darf einen Text nicht beginnen – {QUOTE_IT}."
+            return line, f"YAML-Syntaxfehler: {why}"
+        found = "tab character"
+    match = next(((why, at) for pattern, why, at in _YAML_PATTERNS if pattern.search(found)), None)
+    if match is None:
+        why = YAML_FALLBACK.format(original=clip(" ".join(found.split()) or str(exc), 200))
+    else:
+        why, at_context = match
+        line = opened if at_context else line
+    where = f" (der betroffene Abschnitt beginnt in Zeile {opened})" if opened != line else ""
+    return line, f"YAML-Syntaxfehler{where}: {why}"
+
+
 def _syntax_problem(exc: yaml.YAMLError, text: str, shown: str) -> Problem:
     if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int):
         found = text.find(chr(exc.character))  # the position libyaml reports may count bytes
@@ -602,18 +797,8 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, shown: str) -> Problem:
             "entfernen (im Editor oft unsichtbar: die Zeile neu tippen hilft).",
         )
     if not isinstance(exc, yaml.MarkedYAMLError):
-        return Problem(shown, 1, f"YAML-Fehler: {clip(str(exc), 300)}")
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else 1
-    opened = exc.context_mark.line + 1 if exc.context_mark and exc.problem_mark else None
-    where = f" (der betroffene Abschnitt beginnt in Zeile {opened})" if opened and opened != line else ""
-    return Problem(
-        shown,
-        line,
-        f"YAML-Syntaxfehler: {clip(exc.problem or exc, 200)}{where}. Häufige Ursachen: falsche Einrückung, "
-        "fehlendes Leerzeichen nach „:“ oder „-“, eine nicht geschlossene Klammer oder ein Anführungszeichen, "
-        "ein Doppelpunkt im Text ohne Anführungszeichen.",
-    )
+        return Problem(shown, 1, f"Die Datei kann nicht als YAML gelesen werden ({clip(str(exc), 300)}).")
+    return Problem(shown, *explain_yaml_error(exc, text))
 
 
 def _read_yaml(path: Path, shown: str, problems: list[Problem], limits: LimitSettings | None = None) -> Any:
@@ -736,10 +921,11 @@ def _raw_entries(data: Any, shown: str, problems: list[Problem]) -> list[Any]:
         return []
     for raw in entries:
         if isinstance(raw, LineDict):
-            for key, value in defaults.items():
-                if key not in raw:
-                    raw[key] = value
-                    raw.key_lines.setdefault(key, getattr(defaults, "key_lines", {}).get(key, raw.line))
+            inherited = [key for key in defaults if key not in raw]
+            for key in inherited:
+                raw[key] = defaults[key]
+                raw.key_lines.setdefault(key, getattr(defaults, "key_lines", {}).get(key, raw.line))
+            raw.inherited = tuple(inherited)
     return entries
 
 
@@ -834,12 +1020,68 @@ def _failure(exc: BaseException) -> str:
     return f"Die Datei konnte nicht verarbeitet werden: {why}"
 
 
+@dataclass
+class _Read:
+    """One entry as read from its file, with the lines of its fields."""
+
+    entry: AnyEntry
+    line: int
+    lines: dict[str, int]
+    inherited: tuple[str, ...]
+
+
+def _field_lines(raw: LineDict, refs: Iterable[str], detail: bool) -> dict[str, int]:
+    """Lines of an entry's fields and list items ("contacts[1]", "source.as_of").
+
+    Reference fields always (a dangling reference is reported at its line); with `detail` (for
+    `regiobot check`) every field, which the bot itself does not need to keep.
+    """
+    keys = raw.key_lines if detail else [key for key in refs if key in raw.key_lines]
+    lines = {key: raw.key_lines[key] for key in keys}
+    for key in keys:
+        value = raw.get(key)
+        if isinstance(value, LineList):
+            lines.update((f"{key}[{n}]", line) for n, line in enumerate(value.item_lines))
+        elif detail and isinstance(value, LineDict):
+            lines.update((f"{key}.{sub}", line) for sub, line in value.key_lines.items())
+    return lines
+
+
+_ID_LINE = re.compile(
+    r"^[ \t]*(?:-[ \t]+)?id[ \t]*:[ \t]*[\"']?([a-z0-9][a-z0-9-]*)[\"']?[ \t]*(?:#.*)?$", re.M
+)
+
+
+def _ids_in_text(path: Path, limits: LimitSettings) -> dict[str, int]:
+    """Ids a file that does not parse seems to define, with their lines, found line by line."""
+    try:
+        if path.stat().st_size > max_file_bytes(limits):
+            return {}
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return {}
+    found: dict[str, int] = {}
+    for match in _ID_LINE.finditer(text):
+        found.setdefault(match[1], text.count("\n", 0, match.start()) + 1)
+    return found
+
+
 def _load_file(
-    path: Path, shown: str, limits: LimitSettings, room: int, problems: list[Problem]
-) -> tuple[list[tuple[AnyEntry, int]], bool]:
-    """Valid entries of one file with their lines, and whether the entry limit was reached in it."""
+    path: Path,
+    shown: str,
+    limits: LimitSettings,
+    room: int,
+    problems: list[Problem],
+    unread: dict[str, Unread],
+    detail: bool = False,
+) -> tuple[list[_Read], bool]:
+    """Valid entries of one file with their lines, and whether the entry limit was reached in it.
+
+    Ids of entries that cannot be read (the file does not parse, or the entry is invalid) go to `unread`.
+    """
     data = _read_yaml(path, shown, problems, limits)
     if data is None and problems:
+        unread.update((key, Unread(shown, line, True)) for key, line in _ids_in_text(path, limits).items())
         return [], False
     _check_values(data, shown, limits, problems)
     raws = _raw_entries(data, shown, problems)
@@ -860,7 +1102,9 @@ def _load_file(
     for raw in raws:
         entry = _validate(raw, shown, problems)
         if entry is not None:
-            out.append((entry, raw.line))
+            out.append(_Read(entry, raw.line, _field_lines(raw, entry.REFS, detail), raw.inherited))
+        elif isinstance(raw, LineDict) and isinstance(raw.get("id"), str) and len(raw["id"]) <= QUOTE_CHARS:
+            unread.setdefault(raw["id"], Unread(shown, raw.line, False))
     return out, full
 
 
@@ -903,14 +1147,20 @@ def load_knowledge(
             raise LoadCancelled
         shown = _display(path)
         problems: list[Problem] = []
+        room = limits.max_entries - len(kb.entries)
         try:
-            loaded, full = _load_file(path, shown, limits, limits.max_entries - len(kb.entries), problems)
+            loaded, full = _load_file(path, shown, limits, room, problems, kb.unread, today is not None)
         except Exception as exc:  # MemoryError, RecursionError or a bug: that file's problem, never a crash
             log.warning("Wissensdatei %s nicht lesbar", shown, exc_info=not isinstance(exc, MemoryError))
             problems.append(Problem(shown, 1, _failure(exc)))
             loaded, full = [], False
+            with contextlib.suppress(Exception):
+                kb.unread.update(
+                    (key, Unread(shown, line, True)) for key, line in _ids_in_text(path, limits).items()
+                )
         kb.problems += dict.fromkeys(problems)  # shared defaults would repeat a warning per entry
-        for entry, line in loaded:
+        for read in loaded:
+            entry, line = read.entry, read.line
             if entry.id in kb.locations:
                 other = kb.locations[entry.id]
                 kb.problems.append(
@@ -922,6 +1172,9 @@ def load_knowledge(
                 )
                 continue
             kb.locations[entry.id] = (shown, line)
+            kb.lines[entry.id] = read.lines
+            if read.inherited:
+                kb.inherited[entry.id] = read.inherited
             kb.entries.append(entry)
         if full:
             break
@@ -945,39 +1198,59 @@ def load_knowledge(
 SUGGESTION_BUDGET = 500_000  # ids compared for "Meinten Sie …?" per run: 5 lookups at 100,000 entries
 
 
+def _reference_sites(entry: Entry) -> Iterator[tuple[str, str, str]]:
+    """(field, line key, id) for each reference, the key naming the list item ("contacts[1]")."""
+    for name in entry.REFS:
+        value = getattr(entry, name)
+        if isinstance(value, list):
+            yield from ((name, f"{name}[{n}]", ref) for n, ref in enumerate(value) if ref)
+        elif value:
+            yield name, name, value
+
+
 def _check_references(kb: Knowledge) -> None:
+    """Each reference names an entry that exists; a problem stands at the line of the reference.
+
+    An id that exists but could not be read (its file does not parse, or that entry is invalid) is not
+    "dangling": its own error is reported where it stands, and here only a warning says why.
+    """
     ids = kb.by_id()
     suggestions: dict[str, list[str]] = {}  # one renamed id is often referenced many times
     budget = SUGGESTION_BUDGET
     for entry in kb.entries:
-        for name, ref in entry.references():
-            if ref not in ids:
-                if ref not in suggestions and budget >= len(ids) and len(ref) <= QUOTE_CHARS:
-                    budget -= len(ids)
-                    suggestions[ref] = difflib.get_close_matches(ref, ids, n=1)
-                close = suggestions.get(ref)
-                hint = (
-                    f" Meinten Sie „{close[0]}“?"
-                    if close
-                    else " Bitte die ID eines vorhandenen Eintrags angeben."
-                )
-                file, line = kb.locations[entry.id]
-                kb.problems.append(
-                    Problem(
-                        file,
-                        line,
-                        f"Eintrag „{clip(entry.id)}“, Feld „{name}“: Verweis auf „{clip(ref)}“ geht ins Leere.{hint}",
+        file, entry_line = kb.locations[entry.id]
+        lines = kb.lines.get(entry.id, {})
+        for name, key, ref in _reference_sites(entry):
+            line = lines.get(key) or lines.get(name) or entry_line
+            where = f"Eintrag „{clip(entry.id)}“, Feld „{name}“:"
+            if ref in ids:
+                if name in {"chair", "deputy", "contacts"} and ids[ref].type != "contact":
+                    kb.problems.append(
+                        Problem(file, line, f"{where} „{clip(ref)}“ ist kein Kontakt (type: contact).")
                     )
+                continue
+            if unread := kb.unread.get(ref):
+                why = (
+                    "verweist auf einen Eintrag in einer Datei, die gerade nicht gelesen werden kann "
+                    f"(Datei: {unread.file}). Bitte zuerst den Fehler in dieser Datei beheben."
+                    if unread.whole_file
+                    else "verweist auf einen Eintrag, der wegen eines Fehlers gerade nicht gelesen werden "
+                    f"kann ({unread.file}:{unread.line}). Bitte zuerst den Fehler dort beheben."
                 )
-            elif name in {"chair", "deputy", "contacts"} and ids[ref].type != "contact":
-                file, line = kb.locations[entry.id]
-                kb.problems.append(
-                    Problem(
-                        file,
-                        line,
-                        f"Eintrag „{clip(entry.id)}“, Feld „{name}“: „{clip(ref)}“ ist kein Kontakt (type: contact).",
-                    )
-                )
+                kb.problems.append(Problem(file, line, f"{where} „{clip(ref)}“ {why}", warning=True))
+                continue
+            if ref not in suggestions and budget >= len(ids) and len(ref) <= QUOTE_CHARS:
+                budget -= len(ids)
+                suggestions[ref] = difflib.get_close_matches(ref, ids, n=1)
+            close = suggestions.get(ref)
+            hint = (
+                f" Meinten Sie „{close[0]}“?"
+                if close
+                else " Bitte die ID eines vorhandenen Eintrags angeben."
+            )
+            kb.problems.append(
+                Problem(file, line, f"{where} Verweis auf „{clip(ref)}“ geht ins Leere.{hint}")
+            )
 
 
 def _check_titles(kb: Knowledge) -> None:
@@ -986,6 +1259,7 @@ def _check_titles(kb: Knowledge) -> None:
         key = " ".join(entry.title.lower().split())
         if key in seen:
             file, line = kb.locations[entry.id]
+            line = kb.lines.get(entry.id, {}).get("title", line)
             other = kb.locations[seen[key]]
             kb.problems.append(
                 Problem(

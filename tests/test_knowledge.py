@@ -147,7 +147,7 @@ def test_dangling_reference(tmp_path: Path) -> None:
     code, out = run_check(folder)
     assert code == 1
     assert (
-        f"test.yaml:{line_of(folder, 'id: rd-1')}: Eintrag „rd-1“, Feld „organiser“: Verweis auf „seg-msh“"
+        f"test.yaml:{line_of(folder, 'organiser:')}: Eintrag „rd-1“, Feld „organiser“: Verweis auf „seg-msh“"
         in out
     )
 

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import tempfile
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -223,16 +224,40 @@ def chat(
     typer.echo("")
 
 
+class _Progress:
+    """Progress such as „Frage 40/130 …“ on stderr, so stdout stays clean: rewritten in place on a
+    terminal, elsewhere (a log, a pipe) one line every ten seconds, so a log shows the run is alive."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total = label, total
+        self.terminal = sys.stderr.isatty()
+        self.shown = time.monotonic()
+
+    def step(self, n: int) -> None:
+        text = f"{self.label} {n}/{self.total} …"
+        if self.terminal:
+            typer.echo(f"\r{text}", err=True, nl=False)
+        elif time.monotonic() - self.shown >= 10:
+            typer.echo(text, err=True)
+            self.shown = time.monotonic()
+
+    def done(self) -> None:
+        if self.terminal:
+            typer.echo("\r" + " " * (len(self.label) + 30) + "\r", err=True, nl=False)
+
+
 @app.command("eval")
 def evaluate_cmd(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Fragensätze (YAML); mehrere werden nebeneinander berichtet. Standard: Entwicklungsfragen."
+            metavar="FRAGENSATZ",
+            help="Fragensätze (YAML); mehrere werden nebeneinander berichtet. Standard: Entwicklungsfragen.",
         ),
     ] = None,
     xquad: Annotated[
-        Path | None, typer.Option("--xquad", help="XQuAD-JSON: Retrieval-Recall messen.")
+        Path | None,
+        typer.Option("--xquad", metavar="DATEI", help="XQuAD-JSON: Retrieval-Recall messen."),
     ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Antworten fehlgeschlagener Fälle zeigen.")
@@ -243,7 +268,7 @@ def evaluate_cmd(
     index: IndexOpt = None,
 ) -> None:
     """Antwortqualität messen (Fragensätze, z. B. Entwicklungs- und Held-out-Fragen) oder Retrieval auf XQuAD (--xquad)."""
-    from bot.evaluation import evaluate, load_cases, retrieval_metrics, xquad_knowledge
+    from bot.evaluation import EvalReport, evaluate, load_cases, retrieval_metrics, xquad_knowledge
 
     config = _config(config_path)
     if xquad:
@@ -251,6 +276,7 @@ def evaluate_cmd(
             folder = Path(tmp) / "knowledge"
             pairs = xquad_knowledge(xquad, folder)
             engine = _engine(config, folder, index or Path(tmp) / "index")
+            typer.echo(f"XQuAD: {len(pairs)} Fragen werden gesucht …", err=True)
             metrics = retrieval_metrics(engine, pairs)
         typer.echo(json.dumps(metrics) if as_json else "\n".join(f"{k}: {v:.3f}" for k, v in metrics.items()))
         return
@@ -261,7 +287,13 @@ def evaluate_cmd(
     engine = _engine(config, knowledge, index)
     summaries: dict[str, dict[str, float]] = {}
     for file in files:
-        report = evaluate(engine, load_cases(file))
+        cases = load_cases(file)
+        progress = _Progress(f"{file.name}: Frage", len(cases))
+        report = EvalReport()
+        for n, case in enumerate(cases, 1):
+            progress.step(n)
+            report.results += evaluate(engine, [case]).results
+        progress.done()
         summaries[file.name] = report.summary()
         if as_json:
             continue

@@ -1,4 +1,4 @@
-"""`regiobot` command line: check, build, ask, chat, eval, run, report, purge, calendar."""
+"""`regiobot` command line: check, new, build, ask, chat, eval, run, report, purge, calendar."""
 
 from __future__ import annotations
 
@@ -114,6 +114,50 @@ def check(
         raise _fail(f"{len(kb.errors)} Fehler gefunden. Bitte korrigieren und erneut prüfen.", 1)
     warn = f", {len(kb.warnings)} Warnungen" if kb.warnings else ""
     typer.echo(f"OK: {kb.summary()}{warn}.")
+
+
+@app.command()
+def new(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            metavar="TYP",
+            help="Art des Eintrags: info, event, funding_call, contact, organisation, project, membership.",
+        ),
+    ],
+    entry_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id", metavar="ID", help="ID des neuen Eintrags (Standard z. B. „neue-veranstaltung“)."
+        ),
+    ] = None,
+    append: Annotated[
+        Path | None,
+        typer.Option(
+            "--append",
+            metavar="DATEI",
+            help="Den Eintrag ans Ende von „entries:“ dieser Wissensdatei anhängen (fehlt sie, wird sie angelegt).",
+        ),
+    ] = None,
+    config_path: ConfigOpt = None,
+) -> None:
+    """Vorlage für einen neuen Eintrag zeigen: jedes Feld mit Erklärung und Beispielwert (oder gleich anhängen)."""
+    from bot.templates import AppendError, append_entry, template
+
+    config = _config(config_path)
+    try:
+        if append is None:
+            typer.echo(template(kind, entry_id, config.today_or_now()), nl=False)
+            return
+        line = append_entry(append, kind, entry_id, config.today_or_now())
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from exc
+    except AppendError as exc:
+        raise _fail(f"{append}: {exc}", 1) from exc
+    typer.echo(
+        f"{append}:{line}: neuer Eintrag ({kind}) angehängt. Bitte die Beispielwerte ersetzen, "
+        "„review: offen“ nach der Prüfung auf „geprüft“ setzen und dann regiobot check ausführen."
+    )
 
 
 @app.command()
@@ -333,11 +377,14 @@ def format_summaries(summaries: dict[str, dict[str, float]]) -> str:
 
 
 @app.command()
-def run(config_path: ConfigOpt = None) -> None:
+def run(config_path: ConfigOpt = None, knowledge: KnowledgeOpt = None, index: IndexOpt = None) -> None:
     """Telegram-Bot starten (Token aus TELEGRAM_BOT_TOKEN)."""
     from bot.telegram import run as run_bot
 
-    raise typer.Exit(run_bot(_config(config_path)))
+    config = _config(config_path)
+    chosen = {"knowledge_dir": knowledge, "index_dir": index}
+    config = config.model_copy(update={name: path.resolve() for name, path in chosen.items() if path})
+    raise typer.Exit(run_bot(config))
 
 
 @app.command()

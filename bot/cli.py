@@ -440,6 +440,7 @@ def purge(
         typer.Option(
             "--days",
             min=1,
+            metavar="TAGE",
             help="Fragen löschen, die älter als so viele Tage sind (Standard: store.retention_days, 180).",
         ),
     ] = None,
@@ -463,13 +464,18 @@ def calendar_cmd(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Kalenderdatei (.ics), die geschrieben wird; ohne: Standardausgabe."
+            "--out",
+            "-o",
+            metavar="DATEI",
+            help="Kalenderdatei (.ics), die geschrieben wird; ohne: Standardausgabe.",
         ),
     ] = None,
     today: Annotated[
         str | None,
         typer.Option(
-            "--today", help="Stichtag JJJJ-MM-TT: Termine und Fristen ab diesem Tag (Standard: heute)."
+            "--today",
+            metavar="JJJJ-MM-TT",
+            help="Stichtag: Termine und Fristen ab diesem Tag (Standard: heute).",
         ),
     ] = None,
     config_path: ConfigOpt = None,

@@ -311,7 +311,7 @@ def evaluate_cmd(
     knowledge: KnowledgeOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Antwortqualität messen (Fragensätze, z. B. Entwicklungs- und Held-out-Fragen) oder Retrieval auf XQuAD (--xquad)."""
+    """Antwortqualität messen: Fragensätze (etwa Entwicklungs- und Held-out-Fragen) oder Retrieval auf XQuAD."""
     from bot.evaluation import EvalReport, evaluate, load_cases, retrieval_metrics, xquad_knowledge
 
     config = _config(config_path)

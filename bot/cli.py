@@ -1,4 +1,4 @@
-"""`regiobot` command line: check, new, build, ask, chat, eval, run, report, purge, calendar."""
+"""`regiobot` command line: check, new, build, ask, chat, eval, run, report, purge, calendar, import."""
 
 from __future__ import annotations
 
@@ -518,6 +518,62 @@ def calendar_cmd(
         f"{'Frist' if deadlines == 1 else 'Fristen'} ab {day:%d.%m.%Y} → {target}",
         err=True,
     )
+
+
+@app.command("import")
+def import_cmd(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="DOKUMENT",
+            help="Dokumente (.txt, .md, .html, .pdf, .docx); je Dokument entsteht eine Wissensdatei.",
+        ),
+    ],
+    knowledge: KnowledgeOpt = None,
+    config_path: ConfigOpt = None,
+) -> None:
+    """Dokumente als Entwurf ins Wissen übernehmen; Erkanntes (Termine, Fristen, Kontakte) mit „review: offen“."""
+    from bot.importer import DocumentError, import_documents
+
+    config = _config(config_path)
+    folder = knowledge or config.knowledge_dir
+    results = import_documents(
+        paths,
+        folder,
+        config.today_or_now(),
+        limits=config.limits,
+        progress=lambda line: typer.echo(f"Lese {line}", err=True),
+    )
+    failed = 0
+    for result in results:
+        if isinstance(result, DocumentError):
+            typer.echo(f"Nicht importiert: {result}", err=True)
+            failed += 1
+            continue
+        typer.echo(
+            f"{result.source.name} → {result.target}: {result.entries} Einträge, "
+            f"davon {result.to_review} zu prüfen („review: offen“)"
+        )
+        if result.previous:
+            typer.echo(f"  erneuter Import: {result.summary()}")
+        if result.kept:
+            typer.echo(f"  {result.kept} von Hand ergänzte Einträge behalten")
+        for conflict in result.conflicts:
+            if conflict.text is None:
+                typer.echo(
+                    f"  Konflikt: „{conflict.title}“ ({conflict.id}) steht nicht mehr im Dokument, ist aber "
+                    f"{conflict.reason} – behalten; bitte prüfen, ob der Eintrag noch gilt."
+                )
+            else:
+                typer.echo(
+                    f"  Konflikt: „{conflict.title}“ ({conflict.id}) ist {conflict.reason} – nicht "
+                    "überschrieben. Das Dokument sagt jetzt:"
+                )
+                typer.echo("    " + conflict.text.replace("\n", "\n    "))
+    if len(results) > failed:
+        typer.echo("Bitte prüfen, dann `regiobot check` und /reload.")
+    if failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

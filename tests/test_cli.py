@@ -335,3 +335,14 @@ def test_append_refuses_broken_files_and_leaves_them_alone(tmp_path: Path) -> No
         assert target.read_text(encoding="utf-8") == text
     result = invoke("new", "info", "--append", str(tmp_path / "fehlt" / "neu.yaml"))
     assert result.exit_code == 1 and "gibt es nicht" in result.output
+
+
+def test_the_staff_guide_examples_pass_the_checker(knowledge: Path) -> None:
+    guide = (ROOT / "docs" / "redaktion.md").read_text(encoding="utf-8")
+    section = guide.split("## Beispiele je Typ", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
+    header = "defaults:\n  source:\n    document: Anleitung\n  updated: 2026-12-01\nentries:\n"
+    (knowledge / "anleitung.yaml").write_text(header + "\n".join(blocks), encoding="utf-8")
+    kb = load_knowledge(knowledge, TODAY)
+    assert [str(p) for p in kb.errors] == []
+    assert {e.type for e in kb.entries if e.source.document == "Anleitung"} == set(ENTRY_TYPES)

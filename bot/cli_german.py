@@ -132,7 +132,8 @@ def german_message(exc: click.exceptions.UsageError) -> str:
         return _quotes(f"{PARAM_KINDS.get(kind, 'Angabe')} {_hint(exc)} fehlt.".replace("  ", " "))
     if isinstance(exc, click.exceptions.BadParameter):
         name = _quotes(_hint(exc))
-        return f"Ungültiger Wert für {name}: {translate(exc.message)}." if name else translate(exc.message)
+        text = translate(exc.message).rstrip(".") + "."
+        return f"Ungültiger Wert für {name}: {text}" if name else text
     if isinstance(exc, click.exceptions.NoSuchOption):
         text = f"Unbekannte Option: {exc.option_name}."
         if exc.possibilities:

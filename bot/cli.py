@@ -215,10 +215,10 @@ def ask(
     index: IndexOpt = None,
 ) -> None:
     """Eine Frage beantworten (oder viele, zeilenweise von stdin; jede für sich, ohne Gesprächsverlauf)."""
-    from bot.dialogue import Dialogue
-
     if question is None and _stdin_is_terminal():
         raise _fail(ASK_HINT, 2)
+    from bot.dialogue import Dialogue
+
     config = _config(config_path)
     day = _date(today)
     dialogue = Dialogue(_engine(config, knowledge, index, progress=not as_json), None, config)

@@ -106,8 +106,8 @@ _BOILERPLATE = [
     ),
     re.compile(r"ihr\s+browser\s+(?:ist\s+veraltet|unterstützt\s+(?:kein|nicht))", re.I),
     re.compile(
-        r"cookies?\b.*\b(?:akzeptier|zustimm|einverstanden|verwende|nutze|einsetz|einstellung|ablehn"
-        r"|accept|consent|datenschutzerklärung)",
+        r"^(?=.*\bcookies?\b)(?=.*(?:akzeptier|zustimm|stimmen sie|einverstanden|verwende|nutz|einsetz"
+        r"|einstellung|ablehn|accept|consent|datenschutz))",
         re.I | re.S,
     ),
     re.compile(r"^(?:warning|notice|deprecated|fatal error|parse error)\s*:.*\bon line \d+", re.I | re.S),
@@ -250,7 +250,8 @@ def _blocks(raw: Iterable[Block]) -> list[Block]:
     out: list[Block] = []
     for kind, text in raw:
         text = clean_text(text)
-        if text and not is_boilerplate(text) and (not out or out[-1][1] != text):
+        marked_heading = kind == "h" and text.lower() in _NAV_WORDS  # "Kontakt", "Presse" over real text
+        if text and (marked_heading or not is_boilerplate(text)) and (not out or out[-1][1] != text):
             out.append((kind, text))
     return out
 
@@ -524,7 +525,11 @@ def _read_pdf(path: Path) -> tuple[str, list[Block], str | None]:
 
 
 def _pdf_paragraphs(pages: list[list[str]]) -> list[Block]:
-    """Lines of PDF pages joined into paragraphs; headers and footers repeated on most pages are dropped."""
+    """Lines of PDF pages joined into paragraphs; headers and footers repeated on most pages are dropped.
+
+    PDF text has no paragraphs, only lines: a paragraph ends at a blank line, before a list item, after a
+    short line ending a sentence, and around a short line without final punctuation (a heading).
+    """
     pages = [[clean_text(line) for line in lines] for lines in pages]
     repeated: set[str] = set()
     if len(pages) >= 3:
@@ -535,10 +540,13 @@ def _pdf_paragraphs(pages: list[list[str]]) -> list[Block]:
     lines = [
         line
         for page in pages
-        for line in [*page, ""]
+        for line in page
         if not line or (re.sub(r"\d+", "#", line) not in repeated and not is_boilerplate(line))
     ]
-    width = statistics.median([len(line) for line in lines if line] or [80])
+    lengths = sorted(len(line) for line in lines if line) or [80]
+    width = lengths[
+        int(0.9 * (len(lengths) - 1))
+    ]  # a full line; most lines of a paragraph are about this long
     blocks: list[Block] = []
     kind, buffer = "p", ""
 
@@ -549,22 +557,27 @@ def _pdf_paragraphs(pages: list[list[str]]) -> list[Block]:
         kind, buffer = "p", ""
 
     for line in lines:
+        short = len(line) < 0.7 * width
         if not line:
-            continue
-        if _LIST_MARK.match(line):
+            flush()
+        elif _LIST_MARK.match(line):
             flush()
             kind, buffer = "li", _LIST_MARK.sub("", line)
+        elif (
+            short
+            and not line.endswith((".", ",", ";", ":", "!", "?"))
+            and (not buffer or buffer.endswith((".", "!", "?", ":")))
+        ):
+            flush()  # a short line on its own: a heading or a caption
+            blocks.append(("p", line))
         elif not buffer:
             buffer = line
-            if len(line) < 0.7 * width and not line.endswith((".", ",", ";", ":", "!", "?")):
-                flush()  # a short line on its own: a heading or a caption
-                continue
-        elif buffer.endswith("-") and re.search(r"[a-zäöüß]-$", buffer) and line[:1].islower():
+        elif re.search(r"[a-zäöüß]-$", buffer) and line[:1].islower():
             first = line.split()[0]
             buffer = f"{buffer} {line}" if first in {"und", "oder", "bzw.", "sowie"} else buffer[:-1] + line
         else:
             buffer = f"{buffer} {line}"
-        if buffer and line.endswith((".", "!", "?", ":")) and len(line) < 0.8 * width:
+        if buffer and line.endswith((".", "!", "?", ":")) and short:
             flush()
     flush()
     return blocks
@@ -974,14 +987,18 @@ def slug(text: str, limit: int = 40) -> str:
 
 
 def draft(
-    doc: Document, taken_ids: set[str] | None = None, taken_titles: set[str] | None = None
+    doc: Document,
+    taken_ids: set[str] | None = None,
+    taken_titles: set[str] | None = None,
+    prefix: str | None = None,
 ) -> list[dict]:
     """The entries of one document: info entries per section part, then candidates with `review: offen`.
 
     Ids are the document's slug and the title's; titles already used in other files get the document's
-    title in brackets, so `regiobot check` finds every id and title unique.
+    title in brackets, so `regiobot check` finds every id and title unique. `prefix` (default: the file
+    name's slug) keeps the ids of an earlier import when the document comes back under a new file name.
     """
-    prefix = slug(doc.path.stem, 30) or "dokument"
+    prefix = prefix or slug(doc.path.stem, 30) or "dokument"
     ids, titles = set(taken_ids or ()), {_title_key(t) for t in taken_titles or ()}
     infos: list[_Found] = []
     found: dict[str, _Found] = {}
@@ -1246,7 +1263,9 @@ def import_document(
     hand_made = [o for o in old if o.mark is None]
     ids |= {str(o.data.get("id")) for o in hand_made}
     titles |= {str(o.data.get("title")) for o in hand_made}
-    new = draft(doc, ids, titles)
+    source = old_defaults.get("source")
+    earlier = source.get("file") if isinstance(source, dict) else None
+    new = draft(doc, ids, titles, prefix=slug(Path(str(earlier)).stem, 30) if earlier else None)
     defaults = {"source": _source(doc), "updated": today}
     result = ImportResult(path, target, doc.title, 0, 0, previous)
     by_id = {str(o.data.get("id")): o for o in old if o.mark is not None}

@@ -1,4 +1,4 @@
-"""`regiobot` command line: check, new, build, ask, chat, eval, run, report, purge, calendar, import."""
+"""`regiobot` command line: check, new, import, build, ask, chat, eval, run, report, purge, calendar."""
 
 from __future__ import annotations
 

@@ -554,6 +554,8 @@ def import_cmd(
             f"{result.source.name} → {result.target}: {result.entries} Einträge, "
             f"davon {result.to_review} zu prüfen („review: offen“)"
         )
+        if result.replaces:
+            typer.echo(f"  gleicher Titel wie „{result.replaces}“: dessen Import wird fortgeschrieben")
         if result.previous:
             typer.echo(f"  erneuter Import: {result.summary()}")
         if result.kept:

@@ -1130,6 +1130,7 @@ class ImportResult:
     changes: dict[str, list[str]] = field(default_factory=dict)  # kind → titles
     conflicts: list[Conflict] = field(default_factory=list)
     kept: int = 0  # entries added by hand to the file, kept as they are
+    replaces: str | None = None  # file name of the earlier import of the same title, when it differs
 
     def count(self, kind: ChangeKind) -> int:
         return len(self.changes.get(kind, []))
@@ -1191,10 +1192,18 @@ def _read_previous(path: Path, limits: LimitSettings) -> tuple[dict, list[_Old]]
     return defaults, out
 
 
-def _target(doc: Document, folder: Path) -> tuple[Path, bool]:
-    """The file for this document: its earlier import (same file name, else same title) or a free name."""
-    by_title = None
+def _target(doc: Document, folder: Path, claimed: dict[Path, Path]) -> tuple[Path, str | None]:
+    """The file for this document and the file name of its earlier import there, if any.
+
+    An earlier import is found by the document's file name, else by its title (a new version under a new
+    name); a file another document of the same run has written is never taken, nor one staff made by hand
+    (only files starting with MARKER are). Without an earlier import: a free name after the document.
+    """
+    by_title: tuple[Path, str] | None = None
+    mine = doc.path.resolve()
     for path in knowledge_files(folder):
+        if claimed.get(path.resolve(), mine) != mine:
+            continue
         try:
             with path.open(encoding="utf-8") as handle:
                 if not handle.readline().startswith(MARKER):
@@ -1205,17 +1214,17 @@ def _target(doc: Document, folder: Path) -> tuple[Path, bool]:
         file = re.search(r"^\s+file:\s*[\"']?(.+?)[\"']?\s*$", head, re.M)
         document = re.search(r"^\s+document:\s*(.+?)\s*$", head, re.M)
         if file and file[1] == doc.file:
-            return path, True
-        if document and _yaml_scalar(document[1]) == doc.title:
-            by_title = by_title or path
+            return path, doc.file
+        if file and document and _yaml_scalar(document[1]) == doc.title and doc.title != doc.path.stem:
+            by_title = by_title or (path, file[1])
     if by_title:
-        return by_title, True
+        return by_title
     base = slug(doc.path.stem, 60) or "dokument"
     candidate, n = folder / f"{base}.yaml", 2
-    while candidate.exists():
+    while candidate.exists() or candidate.resolve() in claimed:
         candidate = folder / f"{base}-{n}.yaml"
         n += 1
-    return candidate, False
+    return candidate, None
 
 
 def _yaml_scalar(text: str) -> str:
@@ -1248,27 +1257,37 @@ def _taken(folder: Path, target: Path, limits: LimitSettings) -> tuple[set[str],
 
 
 def import_document(
-    path: Path, folder: Path, today: date, *, limits: LimitSettings | None = None
+    path: Path,
+    folder: Path,
+    today: date,
+    *,
+    limits: LimitSettings | None = None,
+    claimed: dict[Path, Path] | None = None,
 ) -> ImportResult:
-    """Read one document and write (or update) its knowledge file; see the module docstring for the rules."""
+    """Read one document and write (or update) its knowledge file; see the module docstring for the rules.
+
+    `claimed` maps the files written so far in one run to their documents, so two documents of a run
+    never share a file, however alike their titles.
+    """
     limits = limits or LimitSettings()
     doc = read_document(path)
     folder.mkdir(parents=True, exist_ok=True)
-    target, previous = _target(doc, folder)
+    claimed = {} if claimed is None else claimed
+    target, earlier = _target(doc, folder, claimed)
     old_defaults: dict = {}
     old: list[_Old] = []
-    if previous:
+    if earlier:
         old_defaults, old = _read_previous(target, limits)
     ids, titles = _taken(folder, target, limits)
-    hand_made = [o for o in old if o.mark is None]
-    ids |= {str(o.data.get("id")) for o in hand_made}
-    titles |= {str(o.data.get("title")) for o in hand_made}
-    source = old_defaults.get("source")
-    earlier = source.get("file") if isinstance(source, dict) else None
-    new = draft(doc, ids, titles, prefix=slug(Path(str(earlier)).stem, 30) if earlier else None)
+    titles |= {str(o.data.get("title")) for o in old if o.mark is None}
+    new = draft(doc, ids, titles, prefix=slug(Path(earlier).stem, 30) if earlier else None)
     defaults = {"source": _source(doc), "updated": today}
-    result = ImportResult(path, target, doc.title, 0, 0, previous)
-    by_id = {str(o.data.get("id")): o for o in old if o.mark is not None}
+    result = ImportResult(path, target, doc.title, 0, 0, earlier is not None)
+    if earlier and earlier != doc.file:
+        result.replaces = earlier
+    new_ids = {e["id"] for e in new}
+    hand_made = [o for o in old if o.mark is None and str(o.data.get("id")) not in new_ids]
+    by_id = {str(o.data.get("id")): o for o in old if o not in hand_made}  # without mark: edited by hand
     pin = {k: v for k, v in old_defaults.items() if k in ("source", "updated") and defaults.get(k) != v}
     blocks: list[str] = []
     written: list[dict] = []
@@ -1344,11 +1363,14 @@ def import_documents(
     """Import each document in turn; a document that fails is reported and the others go on."""
     paths = list(paths)
     out: list[ImportResult | DocumentError] = []
+    claimed: dict[Path, Path] = {}
     for n, path in enumerate(paths, 1):
         if progress:
             progress(f"[{n}/{len(paths)}] {path.name} …")
         try:
-            out.append(import_document(path, folder, today, limits=limits))
+            result = import_document(path, folder, today, limits=limits, claimed=claimed)
+            claimed[result.target.resolve()] = path.resolve()
+            out.append(result)
         except DocumentError as exc:
             out.append(DocumentError(f"{path}: {exc}"))
     return out

@@ -542,8 +542,45 @@ def test_reimport_by_title_when_the_file_was_renamed(imported: tuple[Path, Path]
     renamed = docs / "regionaldialog-2024.html"
     renamed.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
     result = import_document(renamed, target.parent, TODAY)
-    assert result.target == target and result.previous
+    assert result.target == target and result.previous and result.replaces == "regionaldialog.html"
     assert result.count("unverändert") == result.entries
+
+
+def test_documents_of_one_run_never_share_a_file(docs: Path, tmp_path: Path) -> None:
+    from bot.importer import import_documents
+
+    first, second = docs / "protokoll-januar.html", docs / "protokoll-februar.html"
+    first.write_text(PAGE, encoding="utf-8")  # the same title, as in a series of minutes
+    second.write_text(PAGE.replace("13.06.2024", "14.06.2024"), encoding="utf-8")
+    results = import_documents([first, second, first], tmp_path / "wissen", TODAY)
+    assert [getattr(r, "target", r).name for r in results] == [
+        "protokoll-januar.yaml",
+        "protokoll-februar.yaml",
+        "protokoll-januar.yaml",
+    ]
+    assert load_knowledge(tmp_path / "wissen").errors == []
+
+
+def test_entry_without_its_import_mark_counts_as_edited(imported: tuple[Path, Path]) -> None:
+    page, target = imported
+    text = target.read_text(encoding="utf-8")
+    target.write_text(re.sub(r"(- id: regionaldialog-ansprechpartnerin)  # import \w+", r"\1", text), "utf-8")
+    page.write_text(PAGE.replace("Telefon 03464 123456", "Telefon 03464 654321"), encoding="utf-8")
+    result = import_document(page, target.parent, TODAY)
+    assert [(c.id, c.reason) for c in result.conflicts] == [
+        ("regionaldialog-ansprechpartnerin", "von Hand geändert")
+    ]
+    ids = [e["id"] for e in entries_of(target)]
+    assert len(ids) == len(set(ids)) and "regionaldialog-ansprechpartnerin-2" not in ids
+
+
+def test_broken_earlier_import_is_not_overwritten(imported: tuple[Path, Path]) -> None:
+    page, target = imported
+    broken = target.read_text(encoding="utf-8").replace("    type: info", "    type: [info", 1)
+    target.write_text(broken, encoding="utf-8")
+    with pytest.raises(DocumentError, match="bitte erst korrigieren"):
+        import_document(page, target.parent, TODAY)
+    assert target.read_text(encoding="utf-8") == broken
 
 
 # --------------------------------------------------------------------------- command line

@@ -1189,8 +1189,8 @@ def load_knowledge(
         kb.problems.append(Problem(_display(folder / SYNONYM_FILE), 1, _failure(exc)))
     _check_references(kb)
     _check_titles(kb)
-    if today and max_age_days:
-        _check_age(kb, today, max_age_days)
+    if today:
+        _check_current(kb, today, max_age_days)
     kb.problems.sort(key=lambda p: (p.warning, p.file, p.line))
     return kb
 
@@ -1272,6 +1272,307 @@ def _check_titles(kb: Knowledge) -> None:
             seen[key] = entry.id
 
 
+# --------------------------------------------------------------------------- keeping the knowledge current
+
+
+def _at(kb: Knowledge, entry: Entry, key: str) -> tuple[str, int]:
+    """File and line of one field of an entry (its first line when the field is not known)."""
+    file, line = kb.locations[entry.id]
+    return file, kb.lines.get(entry.id, {}).get(key, line)
+
+
+def _warn(kb: Knowledge, where: tuple[str, int], message: str) -> None:
+    kb.problems.append(Problem(*where, message, warning=True))
+
+
+def _check_current(kb: Knowledge, today: date, max_age_days: int | None) -> None:
+    """Warnings of `regiobot check` about knowledge that went stale or drifted apart; never errors.
+
+    They need a "today" and cost a pass over all texts, so only the check runs them, not the bot.
+    """
+    _check_calls(kb, today)
+    _check_events(kb, today)
+    _check_review(kb)
+    _check_sources(kb)
+    _check_repeats(kb)
+    if max_age_days:
+        _check_age(kb, today, max_age_days)
+        _check_as_of(kb, today, max_age_days)
+
+
+# Words by which a text speaks of the present: wrong once the call has closed ("können sich bereits jetzt").
+_PRESENT = re.compile(
+    r"(?<!\w)(?:bereits jetzt|ab sofort|jetzt|derzeit|aktuell|zurzeit|z\. ?Zt\.|momentan|gegenwärtig|"
+    r"noch bis|läuft|laufen|endet|enden|kann|können|ist möglich|sind möglich)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _check_calls(kb: Knowledge, today: date) -> None:
+    """A closed call is answered as closed; a text that still invites applications contradicts that."""
+    for entry in kb.entries:
+        if not isinstance(entry, FundingCall) or entry.closes is None or entry.closes >= today:
+            continue
+        closed = f"„{clip(entry.id)}“: Frist abgelaufen am {entry.closes:%d.%m.%Y}."
+        present = list(dict.fromkeys(m[0] for m in _PRESENT.finditer(entry.text)))
+        if present:
+            words = ", ".join(f"„{clip(word, 20)}“" for word in present[:3])
+            text_line = _at(kb, entry, "text")[1]
+            message = (
+                f"{closed} Text noch aktuell? Er spricht von der Gegenwart ({words}, Zeile {text_line}) – "
+                "bitte in die Vergangenheit setzen (z. B. „lief bis …“) oder den Eintrag entfernen, wenn ein "
+                "neuer Aufruf ihn ersetzt."
+            )
+        else:
+            message = (
+                f"{closed} Gibt es einen neuen Aufruf? Dann eintragen; den alten entfernen, wenn er nicht mehr "
+                "gebraucht wird."
+            )
+        _warn(kb, _at(kb, entry, "closes"), message)
+
+
+def _check_events(kb: Knowledge, today: date) -> None:
+    """A past event still "geplant" would be announced as coming: nobody updated it after the day."""
+    for entry in kb.entries:
+        if (
+            isinstance(entry, Event)
+            and entry.status == "geplant"
+            and entry.date
+            and entry.date.latest() < today
+        ):
+            _warn(
+                kb,
+                _at(kb, entry, "status"),
+                f"„{clip(entry.id)}“ ({entry.date.german()}): Termin liegt zurück, Status noch „geplant“ – "
+                "stattgefunden oder abgesagt? Bitte „status“ und den Text anpassen.",
+            )
+
+
+def _check_review(kb: Knowledge) -> None:
+    """Drafts (`regiobot import` marks them „offen“) stay on the list until someone checked them."""
+    for entry in kb.entries:
+        if entry.review == "offen":
+            _warn(
+                kb,
+                _at(kb, entry, "review"),
+                f"„{clip(entry.id)}“ ist zu prüfen („review: offen“): bitte die Angaben mit der Quelle "
+                "vergleichen und dann „review: geprüft“ setzen.",
+            )
+
+
+# --------------------------------------------------------------------------- a text naming another source
+
+_ATTRIBUTION = re.compile(r"(?<!\w)(?:laut|lt\.|nach Angaben (?:de[rsm]|von)|Quelle:)\s+", re.IGNORECASE)
+_DOCUMENT = re.compile(
+    r"(?<!\w)((?:Beschluss|Sitzungs)?[Vv]orlage|Drucksache|Beschluss)(?:\s+Nr\.)?\s+(\d[\d/.-]*\d)"
+)
+_JOINERS = {
+    "der", "des", "die", "dem", "den", "für", "und", "von", "vom", "zur", "zum", "im", "in", "am", "e.v",
+}  # fmt: skip
+# Words that make a phrase after "laut" an organisation or a document rather than a person.
+_SOURCE_WORDS = (
+    "vorlage", "drucksache", "beschluss", "satzung", "bericht", "protokoll", "mitteilung", "seite", "website",
+    "homepage", "broschüre", "flyer", "newsletter", "studie", "konzept", "richtlinie", "aufruf", "angaben",
+    "statistik", "plan", "landkreis", "stadt", "gemeinde", "ministerium", "regierung", "verwaltung", "amt",
+    "agentur", "kammer", "ihk", "hwk", "gesellschaft", "gmbh", "verband", "verein", "netzwerk", "forum",
+    "management", "metropolregion", "kreistag", "rat", "ausschuss", "stelle", "presse", "zeitung",
+)  # fmt: skip
+_WORD = re.compile(r"\w+(?:[./-]\w+)*")
+
+
+def _attributed(text: str) -> Iterator[str]:
+    """What a text names as the origin of a statement: "laut Vorlage 2015/179 ist …" → "Vorlage 2015/179"."""
+    for match in _ATTRIBUTION.finditer(text):
+        rest = re.split(r"[,;:!?()„“\"]|\.\s", text[match.end() : match.end() + 160], maxsplit=1)[0]
+        words: list[str] = []
+        for word in rest.split()[:8]:
+            if not (word[:1].isupper() or word[:1].isdigit() or word.casefold() in _JOINERS):
+                break
+            words.append(word)
+        while words and words[-1].casefold() in _JOINERS:
+            words.pop()
+        if words:
+            yield " ".join(words).rstrip(".")
+
+
+def _is_source_like(phrase: str, organisations: set[str]) -> bool:
+    """An organisation or a document, not a person: "laut Barbara Ermrich" quotes a speaker the source heard."""
+    folded = phrase.casefold()
+    return any(word.endswith(_SOURCE_WORDS) for word in _WORD.findall(folded)) or any(
+        name in folded for name in organisations
+    )
+
+
+def _names_source(phrase: str, source: str) -> bool:
+    """Whether a phrase shares a name or number with the source ("Landkreises Peine" ~ "Landkreis Peine")."""
+    mine = [
+        w for w in _WORD.findall(phrase.casefold()) if w not in _JOINERS and not w.endswith(_SOURCE_WORDS)
+    ]
+    theirs = _WORD.findall(source.casefold())
+    if not mine:  # only generic words ("laut Satzung"): the source must name that kind of document
+        mine = _WORD.findall(phrase.casefold())
+    return any(
+        a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+        for a in mine
+        for b in theirs
+    )
+
+
+def _check_sources(kb: Knowledge) -> None:
+    """An entry without its own `source` whose text says it comes from elsewhere ("laut …", "Quelle: …").
+
+    Conservative: only an explicit attribution naming an organisation or document (not a person quoted
+    at an event the source reports on), or a numbered document ("Vorlage 2016/12") the source does not name.
+    """
+    organisations = {
+        name.casefold()
+        for entry in kb.entries
+        for name in (getattr(entry, "name", None), getattr(entry, "organisation_name", None))
+        if isinstance(name, str) and len(name) >= 4
+    }
+    for entry in kb.entries:
+        if "source" not in kb.inherited.get(entry.id, ()):
+            continue
+        source = " ".join(filter(None, (entry.source.document, entry.source.file, entry.source.url)))
+        named = [p for p in _attributed(entry.text) if _is_source_like(p, organisations)]
+        named += [f"{m[1]} {m[2]}" for m in _DOCUMENT.finditer(entry.text) if m[2] not in source]
+        other = next((phrase for phrase in named if not _names_source(phrase, source)), None)
+        if other:
+            _warn(
+                kb,
+                _at(kb, entry, "text"),
+                f"„{clip(entry.id)}“ übernimmt die Quelle der Datei („{clip(entry.source.document)}“), der Text "
+                f"nennt aber „{clip(other)}“ als Herkunft. Stammt die Angabe von dort, bitte im Eintrag eine "
+                "eigene „source:“ mit „document:“ angeben; sonst den Text anpassen.",
+            )
+
+
+# --------------------------------------------------------------------------- the same fact in several entries
+
+# Fields that name or label rather than state a fact.
+_NOT_FACTS = {
+    "id", "type", "title", "name", "person", "programme", "series", "member", "organisation_name", "tags",
+    "questions", "topics", "source", "updated", "review", "kind", "format", "status", "email", "phone",
+    "place", "organisation",
+}  # fmt: skip
+_PROSE = {"text", "description"}  # split into sentences that must repeat as a whole
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-zäöüß])|(?<=;)\s+")
+_ABBREVIATION = re.compile(  # "z. B.", "Dr.", "8. Regionaldialog", "e.V." end no sentence
+    r"(?:^|[\s(])(?:[^\W\d_]|\d{1,2}|\w\.\w|Dr|Nr|bzw|ca|usw|ggf|vgl|Zt|St|Str|Prof|Hr|Fr|inkl|evtl|etc|Tel|"
+    r"Mio|Mrd|Abs|Jh|Co)\.$",
+    re.IGNORECASE,
+)
+
+
+def _fact_values(entry: Entry) -> Iterator[tuple[str, str]]:
+    """(field, text) of every value that states something: texts, descriptions, tasks, roles …
+
+    Names, titles and labels are left out: the same name in two entries is a link, not a copy.
+    """
+    for name in type(entry).model_fields:
+        if name in _NOT_FACTS or name in entry.REFS:
+            continue
+        value = getattr(entry, name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                yield name, item
+            elif isinstance(item, Person) and item.role:  # a talk's title names it, like a name
+                yield name, item.role
+
+
+def _sentences(text: str) -> Iterator[str]:
+    """Sentences and „;“-clauses; abbreviations and ordinals ("z. B.", "8. Regionaldialog") end none."""
+    pending = ""
+    for piece in _SENTENCE_END.split(text):
+        pending = f"{pending} {piece}" if pending else piece
+        if not _ABBREVIATION.search(pending):
+            yield pending
+            pending = ""
+    if pending:
+        yield pending
+
+
+def _is_fact(words: list[str]) -> bool:
+    """Long enough to be one fact, not a common phrase: six words, or four with a number in them."""
+    return len(words) >= 6 or (len(words) >= 4 and any(c.isdigit() for word in words for c in word))
+
+
+MAX_LISTED = 5  # entries a repeat warning names, the rest are counted
+REPEAT_BUDGET = 5_000_000  # sentences compared with a field value per run, a few seconds at most
+
+
+def _check_repeats(kb: Knowledge) -> None:
+    """The same fact in several entries: one warning per group of entries that share facts.
+
+    A fact is a sentence of a text found as the same sentence in another entry, or a field value
+    (`meeting_rhythm`, a task, a role …) found as a sentence or inside one ("etwa 3 Mal jährlich" in
+    "… tagt etwa 3 Mal jährlich"). A value is looked up only among the sentences holding its rarest word,
+    cheapest first and within `REPEAT_BUDGET`, so a huge knowledge cannot make the check slow.
+    """
+    statements: list[tuple[str, int, str]] = []  # normalised words, entry, field
+    originals: dict[str, str] = {}
+    for n, entry in enumerate(kb.entries):
+        seen: set[str] = set()
+        for name, value in _fact_values(entry):
+            for sentence in _sentences(value):
+                norm = " ".join(_WORD.findall(sentence.casefold()))
+                if norm and norm not in seen:
+                    seen.add(norm)
+                    statements.append((norm, n, name))
+                    originals.setdefault(norm, sentence.strip())
+    found: dict[str, dict[int, str]] = {}  # fact → entry → field
+    values: set[str] = set()  # facts that are field values: also looked for inside sentences
+    for norm, n, name in statements:
+        if _is_fact(norm.split()):
+            found.setdefault(norm, {}).setdefault(n, name)
+            if name not in _PROSE:
+                values.add(norm)
+    frequency = Counter(word for norm, _, _ in statements for word in set(norm.split()))
+    anchors = {fact: min(fact.split(), key=frequency.__getitem__) for fact in values}
+    postings: dict[str, list[int]] = {word: [] for word in anchors.values()}
+    for index, (norm, _, _) in enumerate(statements):
+        for word in postings.keys() & norm.split():
+            postings[word].append(index)
+    budget = REPEAT_BUDGET
+    for fact, anchor in sorted(anchors.items(), key=lambda item: len(postings[item[1]])):
+        budget -= len(postings[anchor])
+        if budget < 0:  # only in huge knowledge of one-off words: the rest is found as whole sentences only
+            break
+        holders = found[fact]
+        for index in postings[anchor]:
+            norm, n, name = statements[index]
+            if n not in holders and f" {fact} " in f" {norm} ":
+                holders[n] = name
+    groups: dict[frozenset[int], list[str]] = {}
+    for fact, holders in found.items():
+        if len(holders) >= 2:
+            groups.setdefault(frozenset(holders), []).append(fact)
+    for facts in groups.values():
+        facts.sort(key=len, reverse=True)
+        kept: list[str] = []
+        for fact in facts:
+            if not any(f" {fact} " in f" {longer} " for longer in kept):
+                kept.append(fact)
+        _warn_repeat(kb, originals[kept[0]], found[kept[0]], len(kept) - 1)
+
+
+def _warn_repeat(kb: Knowledge, fact: str, holders: dict[int, str], more: int) -> None:
+    places = sorted((_at(kb, kb.entries[n], name), kb.entries[n].id) for n, name in holders.items())
+    listed = ", ".join(f"„{clip(key, 60)}“ ({file}:{line})" for (file, line), key in places[:MAX_LISTED])
+    if len(places) > MAX_LISTED:
+        listed += f" und {len(places) - MAX_LISTED} weitere"
+    also = f" (und {more} weitere gleiche Angaben)" if more else ""
+    _warn(
+        kb,
+        places[0][0],
+        f"„{clip(fact)}“{also}: dieselbe Angabe in {len(places)} Einträgen: {listed} – an einer Stelle "
+        "pflegen, in den anderen darauf verweisen (z. B. über „related“).",
+    )
+
+
+# --------------------------------------------------------------------------- age
+
+
 def _check_age(kb: Knowledge, today: date, max_age_days: int) -> None:
     for entry in kb.entries:
         age = (today - entry.updated).days
@@ -1286,3 +1587,21 @@ def _check_age(kb: Knowledge, today: date, max_age_days: int) -> None:
                     warning=True,
                 )
             )
+
+
+def _check_as_of(kb: Knowledge, today: date, max_age_days: int) -> None:
+    """A source older than `max_age_days`: one warning where `as_of` stands, for all entries sharing it."""
+    stale: dict[tuple[str, int, str, int], list[str]] = {}
+    for entry in kb.entries:
+        as_of = entry.source.as_of
+        if as_of is not None and (age := (today - as_of.latest()).days) > max_age_days:
+            file, line = _at(kb, entry, "source.as_of")
+            stale.setdefault((file, line, as_of.german(), age), []).append(entry.id)
+    for (file, line, when, age), ids in stale.items():
+        who = f"„{clip(ids[0])}“" if len(ids) == 1 else f"{len(ids)} Einträge, z. B. „{clip(ids[0])}“"
+        _warn(
+            kb,
+            (file, line),
+            f"Stand der Quelle („as_of“: {when}) liegt {age} Tage zurück (mehr als {max_age_days}), betrifft "
+            f"{who}. Gibt es eine neuere Fassung? Dann die Angaben und „as_of“ aktualisieren.",
+        )

@@ -138,7 +138,11 @@ def test_reference_errors_stand_at_the_line_of_the_reference(tmp_path: Path) -> 
 
 
 YAML_CASES = {
-    "colon": ("    text: Hinweis: mehr dazu\n", "Hinweis", "kein Doppelpunkt erlaubt – fehlen Anführungszeichen"),
+    "colon": (
+        "    text: Hinweis: mehr dazu\n",
+        "Hinweis",
+        "kein Doppelpunkt erlaubt – fehlen Anführungszeichen",
+    ),
     "tab": ("\ttext: x\n", "\ttext", "Tabulator gefunden – bitte Leerzeichen verwenden"),
     "missing-colon": ("    text: x\n    questions\n", "questions", "Hier fehlt der Doppelpunkt nach dem"),
     "indentation": ("    text: x\n   - id: b\n", "- id: b", "Die Einrückung stimmt nicht"),
@@ -220,3 +224,227 @@ def test_new_entry_may_inherit_the_files_source(tmp_path: Path) -> None:
     kb = check(tmp_path, SEG + BEYER)
     assert kb.ok and not kb.warnings
     assert kb.by_id()["beyer"].source.document == "SEG Mansfeld-Südharz: Regionaldialog (Webseite)"
+
+
+# --------------------------------------------------------------------------- funding calls and events
+
+CALL = """\
+  - id: aufruf
+    type: funding_call
+    title: Förderaufruf UNTERNEHMEN REVIER
+    text: {text}
+    programme: UNTERNEHMEN REVIER
+    opens: 2024-03-21
+    closes: {closes}
+"""
+
+
+def test_closed_call_whose_text_speaks_of_the_present(tmp_path: Path) -> None:
+    text = "Der Förderaufruf läuft bis 31.05.2024. Unternehmen können sich bereits jetzt beraten lassen."
+    kb = check(tmp_path, CALL.format(text=text, closes="2024-05-31"))
+    [warning] = kb.warnings
+    assert warning.line == line_of(tmp_path, "closes:")
+    assert warning.message.startswith("„aufruf“: Frist abgelaufen am 31.05.2024. Text noch aktuell?")
+    assert "„läuft“" in warning.message and "„bereits jetzt“" in warning.message
+    assert f"Zeile {line_of(tmp_path, 'text:')}" in warning.message
+
+
+def test_closed_call_in_the_past_tense_is_only_a_reminder(tmp_path: Path) -> None:
+    text = "Der Förderaufruf lief vom 21.03.2024 bis 31.05.2024; Unternehmen konnten sich beraten lassen."
+    kb = check(tmp_path, CALL.format(text=text, closes="2024-05-31"))
+    [warning] = kb.warnings
+    assert "Frist abgelaufen am 31.05.2024" in warning.message and "Text noch aktuell?" not in warning.message
+
+
+def test_open_call_gives_no_warning(tmp_path: Path) -> None:
+    text = "Der Förderaufruf läuft bis 31.01.2027. Unternehmen können sich bereits jetzt beraten lassen."
+    assert not check(tmp_path, CALL.format(text=text, closes="2027-01-31")).warnings
+    assert not check(tmp_path, CALL.format(text=text, closes="2026-12-02")).warnings  # the last day
+
+
+EVENT = """\
+  - id: rd-9
+    type: event
+    title: 9. Regionaldialog
+    text: Der 9. Regionaldialog soll am 13.06.2024 stattfinden.
+    date: {date}
+    status: {status}
+"""
+
+
+def test_planned_event_in_the_past(tmp_path: Path) -> None:
+    kb = check(tmp_path, EVENT.format(date="2024-06-13", status="geplant"))
+    [warning] = kb.warnings
+    assert warning.line == line_of(tmp_path, "status:")
+    assert warning.message == (
+        "„rd-9“ (13.06.2024): Termin liegt zurück, Status noch „geplant“ – stattgefunden oder abgesagt? "
+        "Bitte „status“ und den Text anpassen."
+    )
+    kb = check(tmp_path, EVENT.format(date="Ende April 2024", status="geplant"))
+    assert ["(Ende April 2024): Termin liegt zurück" in p.message for p in kb.warnings] == [True]
+
+
+@pytest.mark.parametrize(
+    ("when", "status"),
+    [
+        ("2024-06-13", "stattgefunden"),
+        ("2024-06-13", "abgesagt"),
+        ("2027-03-01", "geplant"),
+        ("2026-12", "geplant"),
+    ],
+)
+def test_event_that_took_place_or_lies_ahead_gives_no_warning(tmp_path: Path, when: str, status: str) -> None:
+    assert not check(tmp_path, EVENT.format(date=when, status=status)).warnings
+
+
+def test_planned_event_without_a_date_gives_no_warning(tmp_path: Path) -> None:
+    assert not check(tmp_path, EVENT.format(date="null", status="geplant")).warnings
+
+
+# --------------------------------------------------------------------------- review, age of `updated` and `as_of`
+
+
+def test_entries_marked_for_review(tmp_path: Path) -> None:
+    kb = check(
+        tmp_path, SEG + BEYER.replace("    organisation: seg\n", "    organisation: seg\n    review: offen\n")
+    )
+    [warning] = kb.warnings
+    assert warning.line == line_of(tmp_path, "review: offen")
+    assert warning.message.startswith("„beyer“ ist zu prüfen („review: offen“)")
+    assert not check(tmp_path, SEG + BEYER.replace("seg\n", "seg\n    review: geprüft\n")).warnings
+
+
+def test_old_updated_warns_per_entry(tmp_path: Path) -> None:
+    body = SEG + BEYER.replace("    organisation: seg\n", "    organisation: seg\n    updated: 2024-01-10\n")
+    [warning] = check(tmp_path, body).warnings
+    assert warning.message.startswith("„beyer“ wurde zuletzt am 10.01.2024 geprüft (1057 Tage her).")
+    assert not check(tmp_path, body, max_age_days=2000).warnings
+
+
+def test_old_source_warns_once_where_as_of_stands(tmp_path: Path) -> None:
+    header = HEADER.replace('(Webseite)"\n', '(Webseite)"\n    as_of: 2024-02\n')
+    folder = folder_with(tmp_path, {"test.yaml": header + SEG + BEYER})
+    [warning] = load_knowledge(folder, TODAY, 730).warnings
+    assert warning.line == line_of(tmp_path, "as_of:")
+    assert warning.message.startswith(
+        "Stand der Quelle („as_of“: Februar 2024) liegt 1007 Tage zurück (mehr als 730), betrifft 2 Einträge, "
+        "z. B. „seg“."
+    )
+    assert not load_knowledge(folder, date(2025, 12, 1), 730).warnings
+
+    own = "    source:\n      document: Vorlage 2015/179\n      as_of: 2015\n"
+    kb = check(tmp_path, SEG + BEYER + own)
+    [warning] = kb.warnings
+    assert warning.line == line_of(tmp_path, "as_of: 2015") and "betrifft „beyer“." in warning.message
+
+
+def test_check_command_shows_warnings_and_passes(tmp_path: Path) -> None:
+    folder = folder_with(tmp_path, {"test.yaml": HEADER + EVENT.format(date="2024-06-13", status="geplant")})
+    (tmp_path / "config.yaml").write_text("today: 2026-12-02\n")
+    result = CliRunner().invoke(app, ["check", str(folder), "--config", str(tmp_path / "config.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "Warnung: „rd-9“ (13.06.2024): Termin liegt zurück" in result.output
+    assert "OK: 1 Einträge" in result.output and "1 Warnungen" in result.output
+
+
+# --------------------------------------------------------------------------- another source named in the text
+
+INFO = """\
+  - id: {id}
+    type: info
+    title: {title}
+    text: >-
+      {text}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (
+            "Laut Pressemitteilung des Landkreises Harz gibt es zwölf Projekte.",
+            "Pressemitteilung des Landkreises Harz",
+        ),
+        (
+            "Es gibt zwölf Projekte (Quelle: Jahresbericht der IHK Halle-Dessau).",
+            "Jahresbericht der IHK Halle-Dessau",
+        ),
+        ("Nach Angaben der Metropolregion Mitteldeutschland gibt es zwölf Projekte.", "Metropolregion"),
+        ("Die Vorlage 2016/12 nennt zwölf Projekte.", "Vorlage 2016/12"),
+    ],
+)
+def test_text_naming_another_source_than_the_inherited_one(tmp_path: Path, text: str, named: str) -> None:
+    kb = check(tmp_path, INFO.format(id="projekte", title="Projekte", text=text))
+    [warning] = kb.warnings
+    assert warning.line == line_of(tmp_path, "text:")
+    assert warning.message.startswith(
+        "„projekte“ übernimmt die Quelle der Datei („SEG Mansfeld-Südharz: Regionaldialog (Webseite)“), der "
+        "Text nennt aber „"
+    )
+    assert named in warning.message and "eine eigene „source:“" in warning.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Laut Barbara Ermrich, Koordinatorin bei der SEG, gibt es zwölf Projekte.",  # a person at the event
+        "Laut Webseite der SEG Mansfeld-Südharz gibt es zwölf Projekte.",  # the source itself
+        "Das Regionalforum Halle hat zwölf Projekte.",  # an organisation named, but not as the origin
+        "Die Musik war laut.",
+    ],
+)
+def test_text_naming_its_own_source_or_a_person_gives_no_warning(tmp_path: Path, text: str) -> None:
+    assert not check(tmp_path, INFO.format(id="projekte", title="Projekte", text=text)).warnings
+
+
+def test_entry_with_its_own_source_may_name_it(tmp_path: Path) -> None:
+    body = INFO.format(id="projekte", title="Projekte", text="Laut Vorlage 2016/12 gibt es zwölf Projekte.")
+    body += "    source:\n      document: Landkreis Peine, Vorlage 2016/12\n"
+    assert not check(tmp_path, body).warnings
+
+
+# --------------------------------------------------------------------------- the same fact in several places
+
+
+def test_value_repeated_inside_other_entries_texts(tmp_path: Path) -> None:
+    forum = SEG.replace("kind: gmbh", "kind: forum\n    meeting_rhythm: etwa 3 Mal jährlich")
+    group = INFO.format(
+        id="kg", title="Koordinierungsgruppe", text="Die Koordinierungsgruppe tagt etwa 3 Mal jährlich."
+    )
+    kb = check(tmp_path, forum + group)
+    [warning] = kb.warnings
+    here, there = line_of(tmp_path, "meeting_rhythm:"), line_of(tmp_path, "text:", nth=2)
+    assert warning.line == here
+    shown = warning.message.replace(str(tmp_path / "knowledge") + "/", "")
+    assert shown == (
+        f"„etwa 3 Mal jährlich“: dieselbe Angabe in 2 Einträgen: „seg“ (test.yaml:{here}), „kg“ (test.yaml:{there}) "
+        "– an einer Stelle pflegen, in den anderen darauf verweisen (z. B. über „related“)."
+    )
+
+
+def test_sentence_repeated_in_three_entries_is_one_warning(tmp_path: Path) -> None:
+    same = "Den Vorsitz hat zurzeit Landrat Frank Bannert (Landkreis Saalekreis)."
+    body = "".join(
+        INFO.format(id=key, title=key.title(), text=f"{intro} {same}")
+        for key, intro in (("a", "Das Forum tagt oft."), ("b", "Die Gruppe berät."), ("c", "Er ist Landrat."))
+    )
+    kb = check(tmp_path, body)
+    [warning] = kb.warnings
+    assert warning.message.startswith(f"„{same}“: dieselbe Angabe in 3 Einträgen: „a“ (")
+    assert "„b“ (" in warning.message and "„c“ (" in warning.message
+
+
+def test_repeats_within_one_entry_or_of_short_phrases_give_no_warning(tmp_path: Path) -> None:
+    within = SEG.replace(
+        "text: Die Standortentwicklungsgesellschaft Mansfeld-Südharz.",
+        "text: Die Gruppe tagt etwa 3 Mal jährlich. Sie tagt etwa 3 Mal jährlich.",
+    ).replace("kind: gmbh", "kind: forum\n    meeting_rhythm: etwa 3 Mal jährlich")
+    short = "".join(
+        INFO.format(id=key, title=key.title(), text=f"Eintrag {key}. Mehr dazu auf der Webseite.")
+        for key in "ab"
+    )
+    named = BEYER + BEYER.replace("id: beyer", "id: beyer-2").replace(
+        "title: Madlen Beyer", "title: M. Beyer"
+    )
+    named = named.replace("Madlen Beyer leitet die Wirtschaftsförderung der SEG.", "Frau Beyer.", 1)
+    assert not check(tmp_path, within + short + named).warnings

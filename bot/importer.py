@@ -1005,7 +1005,7 @@ def draft(
     parts: Counter[str] = Counter()  # parts per heading: a heading used twice goes on counting
     for section in doc.sections:
         for chunk in _chunks(section):
-            base = section.heading or _first_words(chunk)
+            base = section.heading or _first_words(chunk) or "Abschnitt"
             parts[base] += 1
             title = f"{base} (Teil {parts[base]})" if parts[base] > 1 else base
             infos.append(_Found(title, title, {"type": "info", "title": title, "text": chunk}))

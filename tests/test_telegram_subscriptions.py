@@ -217,3 +217,27 @@ def test_engine_entries_are_the_index_entries(world):
         "regionaldialog-9",
         "regionalbudget-2024",
     }
+
+
+async def test_drafts_to_review_are_not_announced(world, api, tmp_path):
+    config, engine = world
+    config = config_for(config, api, tmp_path / "data", admin_ids=[USER])
+    app = build_application(config, engine, TOKEN)
+    draft = NEW_CALL.replace("    updated: 2024-03-01\n", "    updated: 2024-03-01\n    review: offen\n")
+    async with running(app):
+        set_clock(app, date(2024, 3, 1))
+        await round_(app, api)
+        api.message("/abo Förderung", chat_id=USER)
+        await api.replies(USER)
+        (config.knowledge_dir / "neu.yaml").write_text(draft, encoding="utf-8")
+        try:
+            engine.reload()
+            await round_(app, api)
+            assert not any("Wasserstoff-Aufruf" in t for t in api.texts(USER))
+            (config.knowledge_dir / "neu.yaml").write_text(draft.replace("review: offen", "review: geprüft"))
+            engine.reload()
+            await round_(app, api)
+        finally:
+            (config.knowledge_dir / "neu.yaml").unlink()
+            engine.reload()
+    assert sum("Wasserstoff-Aufruf" in t for t in api.texts(USER)) == 1

@@ -45,7 +45,8 @@ class Notifier:
 
     def round(self) -> int:
         """One round; returns how many notices and reminders were queued."""
-        entries = self.engine.entries()
+        # drafts an import marked `review: offen` are not announced until staff checked them
+        entries = [e for e in self.engine.entries() if getattr(e, "review", None) != "offen"]
         today = self.today()
         by_chat: dict[int, list[notices.Topic]] = {}
         for chat_id, key, label in self.mailbox.subscriptions():

@@ -456,6 +456,7 @@ class Knowledge:
     lines: dict[str, dict[str, int]] = field(default_factory=dict)  # id → field ("contacts[1]") → line
     inherited: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id → keys taken from `defaults`
     unread: dict[str, Unread] = field(default_factory=dict)
+    blind: list[str] = field(default_factory=list)  # files not read at all: which ids they hold is unknown
 
     @property
     def errors(self) -> list[Problem]:
@@ -614,8 +615,19 @@ def read_text(
             Problem(shown, line, "Die Datei ist nicht UTF-8-kodiert. Bitte im Editor als „UTF-8“ speichern.")
         )
     except OSError as exc:
-        problems.append(Problem(shown, 1, f"Datei kann nicht gelesen werden: {exc.strerror}"))
+        problems.append(Problem(shown, 1, f"Datei kann nicht gelesen werden: {_os_reason(exc)}"))
     return None
+
+
+def _os_reason(exc: OSError) -> str:
+    """The operating system's reason in German (its own text, often English, in parentheses)."""
+    if isinstance(exc, PermissionError):
+        return "keine Leseberechtigung. Bitte die Dateirechte prüfen."
+    if isinstance(exc, FileNotFoundError):
+        return "sie wurde gerade gelöscht oder umbenannt."
+    if isinstance(exc, IsADirectoryError):
+        return "das ist ein Ordner."
+    return f"Fehler des Betriebssystems ({clip(exc.strerror or exc, 120)})."
 
 
 ANCHOR_HINT = (
@@ -1052,14 +1064,14 @@ _ID_LINE = re.compile(
 )
 
 
-def _ids_in_text(path: Path, limits: LimitSettings) -> dict[str, int]:
-    """Ids a file that does not parse seems to define, with their lines, found line by line."""
+def _ids_in_text(path: Path, limits: LimitSettings) -> dict[str, int] | None:
+    """Ids a file that does not parse seems to define, with their lines; None if it cannot be read at all."""
     try:
         if path.stat().st_size > max_file_bytes(limits):
-            return {}
+            return None
         text = path.read_bytes().decode("utf-8", errors="replace")
     except OSError:
-        return {}
+        return None
     found: dict[str, int] = {}
     for match in _ID_LINE.finditer(text):
         found.setdefault(match[1], text.count("\n", 0, match.start()) + 1)
@@ -1074,15 +1086,13 @@ def _load_file(
     problems: list[Problem],
     unread: dict[str, Unread],
     detail: bool = False,
-) -> tuple[list[_Read], bool]:
-    """Valid entries of one file with their lines, and whether the entry limit was reached in it.
-
-    Ids of entries that cannot be read (the file does not parse, or the entry is invalid) go to `unread`.
+) -> tuple[list[_Read], bool, bool]:
+    """Valid entries of one file with their lines, whether the entry limit was reached in it, and whether
+    the file could be read as YAML. Ids of invalid entries go to `unread`.
     """
     data = _read_yaml(path, shown, problems, limits)
     if data is None and problems:
-        unread.update((key, Unread(shown, line, True)) for key, line in _ids_in_text(path, limits).items())
-        return [], False
+        return [], False, False
     _check_values(data, shown, limits, problems)
     raws = _raw_entries(data, shown, problems)
     full = len(raws) > room
@@ -1105,7 +1115,7 @@ def _load_file(
             out.append(_Read(entry, raw.line, _field_lines(raw, entry.REFS, detail), raw.inherited))
         elif isinstance(raw, LineDict) and isinstance(raw.get("id"), str) and len(raw["id"]) <= QUOTE_CHARS:
             unread.setdefault(raw["id"], Unread(shown, raw.line, False))
-    return out, full
+    return out, full, True
 
 
 def load_knowledge(
@@ -1149,15 +1159,21 @@ def load_knowledge(
         problems: list[Problem] = []
         room = limits.max_entries - len(kb.entries)
         try:
-            loaded, full = _load_file(path, shown, limits, room, problems, kb.unread, today is not None)
+            loaded, full, parsed = _load_file(
+                path, shown, limits, room, problems, kb.unread, today is not None
+            )
         except Exception as exc:  # MemoryError, RecursionError or a bug: that file's problem, never a crash
             log.warning("Wissensdatei %s nicht lesbar", shown, exc_info=not isinstance(exc, MemoryError))
             problems.append(Problem(shown, 1, _failure(exc)))
-            loaded, full = [], False
+            loaded, full, parsed = [], False, False
+        if not parsed:  # references into this file are no errors of the files that make them
+            ids = None
             with contextlib.suppress(Exception):
-                kb.unread.update(
-                    (key, Unread(shown, line, True)) for key, line in _ids_in_text(path, limits).items()
-                )
+                ids = _ids_in_text(path, limits)
+            if ids is None:
+                kb.blind.append(shown)
+            else:
+                kb.unread.update((key, Unread(shown, line, True)) for key, line in ids.items())
         kb.problems += dict.fromkeys(problems)  # shared defaults would repeat a warning per entry
         for read in loaded:
             entry, line = read.entry, read.line
@@ -1212,7 +1228,8 @@ def _check_references(kb: Knowledge) -> None:
     """Each reference names an entry that exists; a problem stands at the line of the reference.
 
     An id that exists but could not be read (its file does not parse, or that entry is invalid) is not
-    "dangling": its own error is reported where it stands, and here only a warning says why.
+    "dangling": its own error is reported where it stands, and here only a warning says why. While a
+    file cannot be read at all (too large, no permission), no reference is called dangling either.
     """
     ids = kb.by_id()
     suggestions: dict[str, list[str]] = {}  # one renamed id is often referenced many times
@@ -1238,6 +1255,18 @@ def _check_references(kb: Knowledge) -> None:
                     f"kann ({unread.file}:{unread.line}). Bitte zuerst den Fehler dort beheben."
                 )
                 kb.problems.append(Problem(file, line, f"{where} „{clip(ref)}“ {why}", warning=True))
+                continue
+            if kb.blind:
+                kb.problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"{where} „{clip(ref)}“ gibt es nicht – oder der Eintrag steht in einer Datei, die gerade "
+                        f"nicht gelesen werden kann (Datei: {', '.join(kb.blind[:3])}). Bitte zuerst den Fehler "
+                        "dort beheben.",
+                        warning=True,
+                    )
+                )
                 continue
             if ref not in suggestions and budget >= len(ids) and len(ref) <= QUOTE_CHARS:
                 budget -= len(ids)

@@ -448,3 +448,35 @@ def test_repeats_within_one_entry_or_of_short_phrases_give_no_warning(tmp_path: 
     )
     named = named.replace("Madlen Beyer leitet die Wirtschaftsförderung der SEG.", "Frau Beyer.", 1)
     assert not check(tmp_path, within + short + named).warnings
+
+
+def test_unreadable_file_is_explained_in_german(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = folder_with(tmp_path, {"a.yaml": HEADER + SEG, "b.yaml": HEADER + BEYER})
+    real_open = Path.open
+
+    def refuse(path: Path, *args, **kwargs):
+        if path.name == "a.yaml":
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    kb = load_knowledge(folder, TODAY, 730)
+    [error] = kb.errors
+    assert Path(error.file).name == "a.yaml"
+    assert (
+        error.message
+        == "Datei kann nicht gelesen werden: keine Leseberechtigung. Bitte die Dateirechte prüfen."
+    )
+    [pointer] = kb.warnings  # which ids a.yaml holds is unknown: the reference is not called dangling
+    assert pointer.message.startswith("Eintrag „beyer“, Feld „organisation“: „seg“ gibt es nicht – oder der ")
+    assert f"in einer Datei, die gerade nicht gelesen werden kann (Datei: {error.file})" in pointer.message
+
+
+# --------------------------------------------------------------------------- the shipped knowledge
+
+
+def test_shipped_knowledge_passes_the_check_with_warnings_only() -> None:
+    """Warnings are for the editors to act on (see the report of `regiobot check`); errors never ship."""
+    kb = load_knowledge(Path(__file__).resolve().parents[1] / "knowledge", TODAY, 730)
+    assert kb.ok, "\n".join(map(str, kb.errors))
+    assert all(p.line >= 1 and p.file.endswith(".yaml") for p in kb.warnings)

@@ -1,7 +1,9 @@
 """Knowledge schema and loader: YAML files in knowledge/ → typed entries, or `file:line` problems.
 
 Staff edit these files by hand, so every problem is reported in German with the file, the line and
-what to write instead, and all problems of a folder are collected in one run.
+what to write instead, and all problems of a folder are collected in one run. An error stands where it
+is caused: a file that does not parse is one error, and references into it are no errors of their own.
+With a "today" (`regiobot check`), warnings point at knowledge that went stale or drifted apart.
 
 The loader is also the bot's border against broken or hostile files: anchors and aliases (the "billion
 laughs" alias bomb) are refused before anything is built, files, entries and values are bounded by

@@ -15,7 +15,10 @@ from bot.answer import Engine
 from bot.telegram import build_application
 from bot.telegram.mailbox import Mailbox
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
+    pytest.mark.slow,  # end to end with reloads and restarts; bot/notices.py's logic is tested fast in test_notices.py
+]
 USER = 3003
 NEW_CALL = """\
 entries:

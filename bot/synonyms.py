@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import SYNONYM_FILE, Problem, _display, read_text
+from bot.knowledge import SYNONYM_FILE, Problem, _display, clip, explain_yaml_error, read_text
 from bot.text import fold, spans, tokens, words
 
 MAX_TERM_CHARS = 60
@@ -120,17 +120,17 @@ def _read(path: Path, shown: str, problems: list[Problem]) -> yaml.Node | None:
     try:
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        line, explanation = explain_yaml_error(exc, text)
         problems.append(
             Problem(
                 shown,
-                mark.line + 1 if mark else 1,
-                f"YAML-Syntaxfehler: {exc.problem or exc}. Jede Gruppe steht in einer eigenen Zeile, "
-                f"z. B. {_EXAMPLE}; prüfen Sie die eckigen Klammern, die Kommas und das Leerzeichen nach „-“.",
+                line,
+                f"{explanation} Jede Gruppe steht in einer eigenen Zeile, z. B. {_EXAMPLE}; prüfen Sie die "
+                "eckigen Klammern, die Kommas und das Leerzeichen nach „-“.",
             )
         )
     except yaml.YAMLError as exc:
-        problems.append(Problem(shown, 1, f"YAML-Fehler: {exc}"))
+        problems.append(Problem(shown, 1, f"Die Datei ist kein gültiges YAML ({clip(str(exc))})."))
     return None
 
 

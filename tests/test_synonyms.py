@@ -196,3 +196,16 @@ def test_expand_is_fast(shipped: Synonyms) -> None:
     question = "Wann ist das nächste Treffen der AG Verkehr in Mansfeld-Südharz?"
     shipped.expand(question)
     assert timeit.timeit(lambda: shipped.expand(question), number=200) / 200 < 0.001
+
+
+def test_a_syntax_error_in_the_synonym_file_is_explained_in_german(tmp_path):
+    from bot.synonyms import load_synonyms
+
+    (tmp_path / "synonyme.yaml").write_text(
+        "synonyme:\n  - [AG, Arbeitsgruppe\n  - [EMMD, Metropolregion]\n", encoding="utf-8"
+    )
+    _, problems = load_synonyms(tmp_path)
+    (problem,) = problems
+    text = str(problem)
+    assert "synonyme.yaml:" in text and "Gruppe" in text
+    assert not any(english in text for english in ("expected", "while parsing", "found"))

@@ -263,6 +263,7 @@ def test_bundled_minilm_loads_offline() -> None:
 # --------------------------------------------------------------------------- CLI
 
 
+@pytest.mark.slow  # the CLI loads its own engine
 def test_cli_ask_json_reads_stdin_in_order(tmp_path: Path) -> None:
     knowledge = small_knowledge(tmp_path / "k")
     config_file = tmp_path / "config.yaml"
@@ -284,6 +285,7 @@ def test_cli_ask_json_reads_stdin_in_order(tmp_path: Path) -> None:
     assert set(lines[2]["sources"][0]) == {"id", "title", "type", "score"}
 
 
+@pytest.mark.slow  # the CLI loads its own engine
 def test_cli_build_reports_invalid_knowledge(tmp_path: Path) -> None:
     knowledge = small_knowledge(tmp_path / "k", "  - id: bad\n    type: info\n    title: Bad\n")
     result = CliRunner().invoke(app, ["build", "--knowledge", str(knowledge), "--index", str(tmp_path / "i")])
@@ -335,6 +337,7 @@ def test_organisation_answer_names_chair_and_deputy(engine: Engine) -> None:
     assert "Bannert" in text and "Wiegand" in text
 
 
+@pytest.mark.slow  # the CLI loads its own engine
 def test_cli_chat_answers_until_exit(tmp_path: Path) -> None:
     knowledge = small_knowledge(tmp_path / "k")
     config_file = tmp_path / "config.yaml"

@@ -112,6 +112,16 @@ class NoticeSettings(Section):
     event_days: list[int] = Field([1], description="Reminders this many days before an event.")
 
 
+class ServiceSettings(Section):
+    """Operators' endpoints (/healthz, /metrics) and the log format."""
+
+    listen: str = "127.0.0.1"
+    port: int = Field(9090, ge=0, le=65535, description="0 = any free port (tests).")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per line, for log collectors."
+    )
+
+
 class DialogueSettings(Section):
     context_minutes: float = Field(
         15, gt=0, description='How long a chat\'s last answer is remembered for follow-ups ("und wo?").'
@@ -201,6 +211,7 @@ class Config(Section):
     answer: AnswerSettings = AnswerSettings()
     dialogue: DialogueSettings = DialogueSettings()
     notices: NoticeSettings = NoticeSettings()
+    service: ServiceSettings = ServiceSettings()
     telegram: TelegramSettings = TelegramSettings()
     store: StoreSettings = StoreSettings()
     limits: LimitSettings = LimitSettings()

@@ -743,6 +743,7 @@ def config_yaml(root: Any, base_url: str, admin_ids: tuple[int, ...] = (), **tel
             "data_dir": str(root / "data"),
             "today": TODAY,
             "answer": {"max_chars": 20_000},  # whole passages: the long entry must stay > 4,096 characters
+            "service": {"port": 0},  # /healthz and /metrics on any free port: tests never collide
             "telegram": tg,
         },
         allow_unicode=True,
@@ -802,4 +803,5 @@ def make_world(root: Any, encoder: Any, admin_ids: tuple[int, ...] = ()) -> tupl
 def config_for(config: Any, api: FakeBotAPI, data_dir: Any, **telegram: Any) -> Any:
     """`config` pointed at the fake server, with its own data folder and telegram overrides."""
     tg = config.telegram.model_copy(update={"base_url": api.base_url, **telegram})
-    return config.model_copy(update={"data_dir": data_dir, "telegram": tg})
+    service = config.service.model_copy(update={"port": 0})  # any free port: tests never collide
+    return config.model_copy(update={"data_dir": data_dir, "telegram": tg, "service": service})

@@ -7,6 +7,7 @@ process with one German line on stderr and a non-zero exit code, never with a tr
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -30,8 +31,10 @@ from telegram.ext import (
 
 from bot.config import Config
 from bot.dialogue import COMMANDS, Dialogue
+from bot.metrics import METRICS
 from bot.store import Store, StoreError, acquire_instance_lock
 from bot.telegram import handlers as h
+from bot.telegram import health
 from bot.telegram import subscribe as s
 from bot.telegram.delivery import (
     COURIER,
@@ -75,6 +78,7 @@ async def _post_init(app: Application) -> None:
         )
     mailbox.prune()
     app.bot_data[WATCHER] = asyncio.get_running_loop().create_task(_stop_builds_on_stop(app))
+    _start_health(app)
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in [*COMMANDS, *s.COMMANDS]])
 
 
@@ -97,6 +101,52 @@ async def _post_stop(app: Application) -> None:
         await courier.stop()
 
 
+class JsonLines(logging.Formatter):
+    """`service.log_format: json`: one JSON object per line for log collectors (secrets are already redacted
+    by the record factory in bot.telegram.redact)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "zeit": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "stufe": record.levelname,
+            "quelle": record.name,
+            "meldung": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["fehler"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _start_health(app: Application) -> None:
+    """/healthz and /metrics; a taken port costs the endpoints (logged), never the bot."""
+    config: Config = app.bot_data[h.CONFIG]
+    engine: Engine = app.bot_data[h.ENGINE]
+    mailbox: Mailbox = app.bot_data[MAILBOX]
+
+    def status() -> dict:
+        entries = engine.overview().entries
+        return {
+            "status": "ok" if entries > 0 else "fehler",
+            "eintraege": entries,
+            "index_veraltet": engine.stale_reason(),
+            "postausgang": mailbox.counts()[1],
+        }
+
+    def refresh() -> None:
+        METRICS.outbox.set(mailbox.counts()[1])
+        METRICS.index_entries.set(engine.overview().entries)
+
+    try:
+        app.bot_data[HEALTH] = health.serve(config.service.listen, config.service.port, status, refresh)
+    except OSError as exc:
+        logger.warning(
+            "/healthz und /metrics nicht verfügbar: %s:%s (%s)",
+            config.service.listen,
+            config.service.port,
+            exc,
+        )
+
+
 async def _post_shutdown(app: Application) -> None:
     store = app.bot_data.get(h.STORE)
     if store is not None:
@@ -104,6 +154,8 @@ async def _post_shutdown(app: Application) -> None:
     mailbox = app.bot_data.get(MAILBOX)
     if mailbox is not None:
         mailbox.close()
+    if (server := app.bot_data.get(HEALTH)) is not None:
+        server.stop()
 
 
 def _finish(mailbox: Mailbox, update: object) -> None:
@@ -112,7 +164,7 @@ def _finish(mailbox: Mailbox, update: object) -> None:
         mailbox.finish(update.update_id)
 
 
-WATCHER, NOTIFIER = "stop_watcher", "notifier"  # bot_data keys
+WATCHER, NOTIFIER, HEALTH = "stop_watcher", "notifier", "health"  # bot_data keys
 
 # One handler per kind of button; the data after the prefix is checked by the dialogue layer.
 BUTTON_PATTERNS = (
@@ -285,6 +337,9 @@ def run(config: Config) -> int:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if config.service.log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonLines())
     logger.setLevel(logging.INFO)  # start/stop and retries even when the CLI logs only warnings
     for handler in logging.getLogger().handlers:
         handler.addFilter(_startup_noise)

@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, BaseUpdateProcessor, ContextTypes
 from telegram.request import HTTPXRequest
 
+from bot.metrics import METRICS
 from bot.telegram.mailbox import Letter, Mailbox
 
 logger = logging.getLogger("regiobot.telegram")
@@ -132,6 +133,8 @@ class RetryingRateLimiter(AIORateLimiter):
                 if not _retryable(exc) or attempt >= self.network_retries:
                     raise
                 attempt += 1
+                METRICS.api_retries.inc()
+                METRICS.api_errors.labels(type(exc).__name__).inc()
                 logger.warning(
                     "Bot API %s fehlgeschlagen (%s: %s); Versuch %d von %d in %.1f s",
                     endpoint,
@@ -287,6 +290,7 @@ class Courier:
 
     def _give_up(self, item: Letter) -> None:
         self.mailbox.give_up(item.id)
+        METRICS.undelivered.inc()
         if self.on_give_up is not None and (token := item.message.get("token")):
             self.on_give_up(token)
 

@@ -24,6 +24,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.config import Config
 from bot.dialogue import Chat, Dialogue, Reply
 from bot.knowledge import summarise
+from bot.metrics import METRICS, outcome
 from bot.store import Store, StoreError
 from bot.telegram.delivery import Part, post, reply
 from bot.telegram.flood import FloodLimit, flood_note
@@ -188,7 +189,12 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     text = clean(question_text(message, context.bot.username))
-    await send(update, context, await _run(_dialogue(context).message, _chat(update), text))
+    started = time.monotonic()
+    replies = await _run(_dialogue(context).message, _chat(update), text)
+    await send(update, context, replies)
+    METRICS.answer_seconds.observe(time.monotonic() - started)
+    for item in replies:
+        METRICS.questions.labels(outcome(item.intent, item.found)).inc()
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -220,6 +226,8 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         started = time.monotonic()
         problems = await _run(_engine(context).reload, context.bot_data[STOP_BUILDING])
         seconds = time.monotonic() - started
+    METRICS.reloads.labels("failed" if problems else "ok").inc()
+    METRICS.build_seconds.set(seconds)
     if problems:
         head = (
             f"<b>Neuladen abgebrochen: {len(problems)} Problem(e) im Wissen.</b>\n"

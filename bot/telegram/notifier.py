@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from bot import notices
 from bot.answer import Engine
 from bot.config import NoticeSettings
+from bot.metrics import METRICS
 from bot.telegram.delivery import Repeating, letter
 from bot.telegram.format import html_blocks, pack
 from bot.telegram.mailbox import Mailbox
@@ -65,7 +66,9 @@ class Notifier:
                 event_days=tuple(self.settings.event_days),
             ):
                 text = notices.reminder_text(reminder, today)
-                queued += self.mailbox.post_once(reminder.chat_id, f"r:{reminder.key}", _letters(text))
+                if self.mailbox.post_once(reminder.chat_id, f"r:{reminder.key}", _letters(text)):
+                    queued += 1
+                    METRICS.notices.labels("reminder").inc()
         return queued
 
     def _news(self, entries: list, by_chat: dict[int, list[notices.Topic]], today: date) -> int:
@@ -82,8 +85,10 @@ class Notifier:
                 text = notices.notice_text(change, today)
                 key = f"n:{entry_id}:{change.fingerprint}"
                 for chat_id, topics in by_chat.items():
-                    if any(notices.matches(t, change.entry) for t in topics):
-                        queued += self.mailbox.post_once(chat_id, key, _letters(text))
+                    wanted = any(notices.matches(t, change.entry) for t in topics)
+                    if wanted and self.mailbox.post_once(chat_id, key, _letters(text)):
+                        queued += 1
+                        METRICS.notices.labels("notice").inc()
         self.mailbox.remember({entry_id: c.fingerprint for entry_id, c in current.items()})
         return queued
 

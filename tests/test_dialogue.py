@@ -136,3 +136,16 @@ def test_answer_json_for_small_talk_and_clarify(dialogue: Dialogue):
     assert set(talk) == {"question", "intent", "found", "answer", "sources"}
     clarify = dialogue.answer("Wer leitet die AG?", TODAY).as_json()
     assert clarify["found"] is False and clarify["intent"] == "clarify"
+
+
+def test_next_event_button_only_when_the_answer_does_not_name_it(dialogue: Dialogue):
+    chat = Chat("nx", 11)
+    labels = [
+        b.label
+        for row in dialogue.message(chat, "Wann war der 8. Regionaldialog?", TODAY)[0].buttons
+        for b in row
+    ]
+    assert any("Nächster Termin" in label for label in labels)  # the 9th (13.06.2024) is not in this answer
+    listed = dialogue.message(Chat("ny", 12), "Wann ist der nächste Regionaldialog?", TODAY)[0]
+    assert "13.06.2024" in listed.text
+    assert not any("Nächster Termin" in b.label for row in listed.buttons for b in row)

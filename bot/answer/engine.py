@@ -645,10 +645,8 @@ class Engine:
             and date_text(entry.closes, answer.language) not in answer.text
         ):
             out.append(Step("deadline", entry.id))
-        if (upcoming := self._upcoming_of(entry, today)) and upcoming[0].id not in {
-            s.id for s in answer.sources
-        }:
-            out.append(Step("next", entry.id))
+        if (upcoming := self._upcoming_of(entry, today)) and not _mentions_day(answer.text, upcoming[0]):
+            out.append(Step("next", entry.id))  # unless the answer already names the next event's day
         if entry.source.url:
             out.append(Step("source", entry.id, entry.source.url))
         return out
@@ -863,6 +861,11 @@ class Engine:
 def _holds(entry: AnyEntry, field: str, state: _State) -> bool:
     """Whether the entry has the asked field in its structure (a chair, members, contacts, a place …)."""
     return bool(getattr(entry, field, None) or field_text(entry, field, state.by_id, date.min))
+
+
+def _mentions_day(text: str, event: Event) -> bool:
+    """Whether a text already gives the event's date (as German or English answers write it)."""
+    return event.date is not None and any(date_text(event.date, lang) in text for lang in ("de", "en"))
 
 
 def _weighted_share(weights: dict[str, float], terms: frozenset[str]) -> float:

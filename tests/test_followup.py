@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.answer.followup import kind_of, linked, own_subject
+from bot.answer.followup import kind_of, linked, links, own_subject
 from bot.answer.query import understand
 from bot.knowledge import Contact, Event, Organisation, Source
 
@@ -71,6 +71,6 @@ def test_linked_people_then_bodies_and_a_persons_bodies():
     )
     event = Event(id="e", type="event", title="E", text="E.", source=SRC, updated=DAY, organiser="org")
     by_id = {e.id: e for e in (chair, staff, org, event)}
-    assert [e.id for e in linked(event, by_id, by_id.values())] == ["org", "c1", "c2"]
-    assert [e.id for e in linked(chair, by_id, by_id.values())] == ["org", "c2"]
-    assert [e.id for e in linked(org, by_id, by_id.values())] == ["c1", "c2"]
+    assert [e.id for e in linked(event, by_id, links(by_id.values()))] == ["org", "c1", "c2"]
+    assert [e.id for e in linked(chair, by_id, links(by_id.values()))] == ["org", "c2"]
+    assert [e.id for e in linked(org, by_id, links(by_id.values()))] == ["c1", "c2"]

@@ -94,9 +94,11 @@ class _State:
     calls: list[FundingCall]
     overview: Overview
     names: dict[str, list[tuple[frozenset[str], str]]]
+    """Entity names (organisations, projects, people, programmes) by their longest stem: (stems, entry id)."""
     general_contacts: list[Contact]
     """Contacts with an address for general enquiries (info@…), for partial answers."""
-    """Entity names (organisations, projects, people, programmes) by their longest stem: (stems, entry id)."""
+    links: followup.Links
+    """Who belongs to which body (follow-ups and next steps look fields up there)."""
     _terms: dict[str, frozenset[str]] = field(default_factory=dict)
     _places: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -167,6 +169,7 @@ def _state_for(index: Index, synonyms: Synonyms) -> _State:
         ),
         names=names,
         general_contacts=[e for e in entries if isinstance(e, Contact) and e.email and "info" in e.email],
+        links=followup.links(entries),
     )
 
 
@@ -553,17 +556,7 @@ class Engine:
         query = self.understand(question or entry.title)
         vector = self.encoder.encode([state.synonyms.expand_text(query.text)])
         weights = {t: idf(state.index, t) for t in query_terms(query.text, state.index)}
-        body = self._compose(query, entry, weights, state, today, vector)
-        answer = Answer(
-            question=query.text,
-            intent=_intent(query, entry),
-            found=True,
-            text=body,
-            source_note=source_note([entry], language=query.language),
-            sources=[source_ref(entry)],
-            language=query.language,
-        )
-        return self._frame(query, answer)
+        return self._facts(query, entry, self._compose(query, entry, weights, state, today, vector))
 
     def follow_up(
         self, entry_id: str, question: str, today: date | None = None, strict: bool = True
@@ -581,7 +574,7 @@ class Engine:
         kind = followup.kind_of(query)
         if kind is None:
             return None
-        near = followup.linked(entry, state.by_id, state.by_id.values())
+        near = followup.linked(entry, state.by_id, state.links)
         about = state.terms(entry).union(*(state.terms(e) for e in near))
         named = state.named(set(query.stems) | set(query.expanded))
         if query.places and not decide.places_agree(query.places, set(state.places(entry))).passed:
@@ -615,7 +608,7 @@ class Engine:
             if not upcoming:
                 return None
             return self._facts(query, upcoming[0], event_line(upcoming[0], language=language))
-        near = followup.linked(entry, state.by_id, state.by_id.values())
+        near = followup.linked(entry, state.by_id, state.links)
         return self._field_answer(query, entry, near, today)
 
     def steps(self, answer: Answer, today: date | None = None) -> list[Step]:
@@ -628,7 +621,7 @@ class Engine:
             return []
         today = today or self.config.today_or_now()
         out: list[Step] = []
-        near = followup.linked(entry, state.by_id, state.by_id.values())
+        near = followup.linked(entry, state.by_id, state.links)
         people = [c.person for c in listings.contacts_of([entry, *near], state.by_id)]
         if isinstance(entry, Organisation):
             people += [

@@ -68,7 +68,33 @@ def own_subject(
     return any(t not in vocabulary and t not in about for t in query.content if t not in skip)
 
 
-def linked(entry: AnyEntry, by_id: dict[str, AnyEntry], entries: Iterable[AnyEntry]) -> list[AnyEntry]:
+@dataclass(frozen=True)
+class Links:
+    """Who belongs to which body, computed once per loaded index so a follow-up never walks every entry."""
+
+    people: dict[str, list[Contact]]
+    """Organisation id → its contacts (`organisation:`), in knowledge order."""
+    bodies: dict[str, list[Organisation]]
+    """Contact id → the organisations they chair or deputise."""
+    order: dict[str, int]
+    """Entry id → position in the knowledge: people of several bodies come in knowledge order."""
+
+
+def links(entries: Iterable[AnyEntry]) -> Links:
+    people: dict[str, list[Contact]] = {}
+    bodies: dict[str, list[Organisation]] = {}
+    order: dict[str, int] = {}
+    for e in entries:
+        order[e.id] = len(order)
+        if isinstance(e, Contact) and e.organisation:
+            people.setdefault(e.organisation, []).append(e)
+        elif isinstance(e, Organisation):
+            for ref in dict.fromkeys(r for r in (e.chair, e.deputy) if r):
+                bodies.setdefault(ref, []).append(e)
+    return Links(people, bodies, order)
+
+
+def linked(entry: AnyEntry, by_id: dict[str, AnyEntry], known: Links) -> list[AnyEntry]:
     """Where a field the entry lacks is looked up next: its people, then the bodies it belongs to.
 
     A person also links to the bodies they chair or deputise ("und wer vertritt ihn?")."""
@@ -84,16 +110,17 @@ def linked(entry: AnyEntry, by_id: dict[str, AnyEntry], entries: Iterable[AnyEnt
         if (target := by_id.get(ref)) is not None and target not in out and target is not entry:
             out.append(target)
     if isinstance(entry, Contact):
-        out += [
-            e
-            for e in entries
-            if isinstance(e, Organisation) and entry.id in (e.chair, e.deputy) and e not in out
-        ]
-    bodies = {e.id for e in [entry, *out] if isinstance(e, Organisation)}
+        out += [e for e in known.bodies.get(entry.id, []) if e not in out]
+    members = {
+        e.id: e
+        for body in [entry, *out]
+        if isinstance(body, Organisation)
+        for e in known.people.get(body.id, [])
+    }
     out += [
         e
-        for e in entries
-        if isinstance(e, Contact) and e.organisation in bodies and e not in out and e is not entry
+        for e in sorted(members.values(), key=lambda e: known.order[e.id])
+        if e not in out and e is not entry
     ]
     return out
 

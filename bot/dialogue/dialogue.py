@@ -134,8 +134,8 @@ class Dialogue:
                 sources=options,
                 options=options,
             )
-        more = followup.kind_of(self.engine.understand(question)) == "more"
-        if more and answer.found and answer.text.split("\n")[0] in ctx.text and ctx.token is not None:
+        shown_already = answer.found and ctx.token is not None and answer.text.split("\n")[0] in ctx.text
+        if shown_already and followup.kind_of(self.engine.understand(question)) == "more":
             stored = self._stored(ctx.token, chat)  # the whole entry was shown already: further results
             if stored is not None and stored.more:
                 return replace(answer, text="\n\n".join(stored.more), source_note="", sources=[])

@@ -2,17 +2,20 @@
 
 A subscription needs the chat id in clear to send later; it is stored only with the person's consent (the
 confirmation says so), beside the topic and what was sent, and /abbestellen without a topic deletes it all.
-What matches a topic and what the notices say live in `bot.notices`; sending goes through the outbox.
+What matches a topic and what the notices say live in `bot.notices` (its lookups walk the knowledge, so they run
+off the event loop); sending goes through the outbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import notices
+from bot.knowledge import AnyEntry
 from bot.telegram.delivery import MAILBOX, reply
 from bot.telegram.format import esc
 from bot.telegram.mailbox import Mailbox
@@ -81,6 +84,12 @@ def main_topics(entries: list) -> list[notices.Topic]:
     return out[:8]
 
 
+def _entry_of(topic: notices.Topic, entries: list[AnyEntry]) -> AnyEntry | None:
+    """The call or event a "🔔 Erinnern" topic stands for (its confirmation names only the fitting reminders)."""
+    key = notices.topic_key(topic)
+    return next((e for e in entries if notices.topic_key(notices.entry_topic(e)) == key), None)
+
+
 async def abo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/abo [Thema]: subscribe directly, or choose from buttons."""
     if not _private(update):
@@ -89,13 +98,12 @@ async def abo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     entries = _entries(context)
     text = " ".join(context.args or []).strip()
     if not text:
-        await reply(update, context, [esc(ASK)], topic_buttons(main_topics(entries)))
+        await reply(update, context, [esc(ASK)], topic_buttons(await asyncio.to_thread(main_topics, entries)))
         return
-    found = notices.resolve_topic(text[:100], entries)
+    found = await asyncio.to_thread(notices.resolve_topic, text[:100], entries)
     if found is None:
-        await reply(
-            update, context, [esc(UNKNOWN.format(text=text[:100]))], topic_buttons(main_topics(entries))
-        )
+        topics = await asyncio.to_thread(main_topics, entries)
+        await reply(update, context, [esc(UNKNOWN.format(text=text[:100]))], topic_buttons(topics))
     elif isinstance(found, list):
         await reply(update, context, [esc(WHICH)], topic_buttons(found))
     else:
@@ -107,18 +115,7 @@ async def _subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, topic: 
     assert chat is not None
     new = _mailbox(context).subscribe(chat.id, notices.topic_key(topic), topic.label)
     settings = context.bot_data["config"].notices
-    entry = (
-        next(
-            (
-                e
-                for e in _entries(context)
-                if notices.topic_key(notices.entry_topic(e)) == notices.topic_key(topic)
-            ),
-            None,
-        )
-        if topic.kind == "entry"
-        else None
-    )
+    entry = await asyncio.to_thread(_entry_of, topic, _entries(context)) if topic.kind == "entry" else None
     text = (
         notices.confirmation_text(topic, settings.call_days, settings.event_days, entry=entry)
         if new
@@ -134,7 +131,7 @@ async def abo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not _private(update):
         await query.answer(GROUPS)
         return
-    topic = notices.topic_for_key((query.data or "")[4:], _entries(context))
+    topic = await asyncio.to_thread(notices.topic_for_key, (query.data or "")[4:], _entries(context))
     if topic is None:
         await query.answer(EXPIRED)
         return
@@ -182,7 +179,7 @@ async def abbestellen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, context, [esc(ENDED_ALL)])
         return
     mine = box.subscriptions(chat.id)
-    wanted = notices.resolve_topic(text[:100], _entries(context))
+    wanted = await asyncio.to_thread(notices.resolve_topic, text[:100], _entries(context))
     keys = {
         notices.topic_key(t) for t in (wanted if isinstance(wanted, list) else [wanted] if wanted else [])
     }

@@ -186,6 +186,18 @@ class LimitSettings(Section):
 
 
 class StoreSettings(Section):
+    url: str | None = Field(
+        None,
+        description="PostgreSQL address (postgresql://user@host:5432/db) for several replicas; empty: SQLite in "
+        "data_dir. REGIOBOT_STORE_URL overrides it (put a password there, not here).",
+    )
+    replica_seconds: int = Field(
+        20,
+        ge=3,
+        le=600,
+        description="With PostgreSQL: a replica silent this long counts as gone; another one takes over its "
+        "unanswered messages and undelivered replies.",
+    )
     retention_days: int = Field(
         180,
         ge=1,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,18 +25,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot import db as dbm
 from bot.config import Config
+from bot.db import Database
 from bot.dialogue.smalltalk import classify
 from bot.store import (
     BIDI_RE,
     Stats,
     _de,
-    _open_readonly,
     _short,
     _since_clause,
     _stats,
     _unreadable,
-    db_path,
+    _where,
+    open_readonly,
     normalise,
     strip_controls,
 )
@@ -208,16 +209,16 @@ class Report:
     path: str = ""
 
 
-def _rows(conn: sqlite3.Connection, since: date | None, limit: int) -> tuple[list[tuple[str, str]], list]:
+def _rows(conn: Database, since: date | None, limit: int) -> tuple[list[tuple[str, str]], list]:
     where, args = _since_clause("asked_at", since)
     unanswered = conn.execute(
         f"SELECT question, asked_at FROM questions WHERE found = 0 AND {where} ORDER BY asked_at, id", args
     ).fetchall()
     where_fb, args_fb = _since_clause("f.at", since)
     disliked = conn.execute(
-        "SELECT COALESCE(q.source_id, ''), COALESCE(q.source_title, ''), COUNT(*), MAX(f.at), "
-        "GROUP_CONCAT(q.question, char(31)) "
-        "FROM feedback f JOIN questions q ON q.id = f.question_id "
+        "SELECT MAX(COALESCE(q.source_id, '')), MAX(COALESCE(q.source_title, '')), COUNT(*), MAX(f.at), "
+        + ("string_agg(q.question, chr(31)) " if conn.postgres else "GROUP_CONCAT(q.question, char(31)) ")
+        + "FROM feedback f JOIN questions q ON q.id = f.question_id "
         f"WHERE f.vote = -1 AND {where_fb} "
         "GROUP BY COALESCE(q.source_id, q.question) ORDER BY COUNT(*) DESC, MAX(f.at) DESC LIMIT ?",
         (*args_fb, limit),
@@ -297,15 +298,15 @@ def build_report(
     """Read the store and group what is missing. `limit` caps the groups (with suggestions) and the 👎
     entries; None keeps all groups (CSV). The model is loaded only when there are unanswered questions;
     `engine` (or `encoder`) reuses one already loaded. Raises StoreError when the database is unreadable."""
-    conn = _open_readonly(config)
-    report = Report(since, None, path=str(db_path(config)))
+    conn = open_readonly(config)
+    report = Report(since, None, path=_where(config))
     if conn is None:
         return report
     try:
         report.stats = _stats(conn, since)
         rows, disliked = _rows(conn, since, limit if limit is not None else 2**31)
-    except sqlite3.Error as exc:
-        raise _unreadable(db_path(config), exc) from exc
+    except dbm.ERRORS as exc:
+        raise _unreadable(config, exc) from exc
     finally:
         conn.close()
 

@@ -1,4 +1,7 @@
-"""SQLite store for the bot: questions, abstentions and feedback, for staff reports.
+"""The statistics store: questions, abstentions and feedback, for staff reports.
+
+SQLite in the data folder by default; PostgreSQL when ``store.url`` or REGIOBOT_STORE_URL names one (several
+replicas then share it, see bot.db). The schema is the same in both, versioned and migrated on start.
 
 Answering never waits for statistics: ``record_question`` hands the entry to one writer thread through a
 bounded queue and returns at once. The writer uses a short busy timeout and retries later, so a locked,
@@ -39,7 +42,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot import db as dbm
 from bot.config import Config
+from bot.db import Database
 
 T = TypeVar("T")
 
@@ -63,7 +68,7 @@ DAY = timedelta(hours=24)
 # version 0: the first release (no user_version); version 1 adds the button token and the hashed chat key
 SCHEMA_V0 = (
     """CREATE TABLE IF NOT EXISTS questions (
-        id INTEGER PRIMARY KEY,
+        id {int} PRIMARY KEY,
         asked_at TEXT NOT NULL,
         user_hash TEXT NOT NULL,
         chat_kind TEXT NOT NULL,
@@ -78,7 +83,7 @@ SCHEMA_V0 = (
     )""",
     "CREATE INDEX IF NOT EXISTS questions_asked_at ON questions(asked_at)",
     """CREATE TABLE IF NOT EXISTS feedback (
-        question_id INTEGER NOT NULL REFERENCES questions(id),
+        question_id {int} NOT NULL REFERENCES questions(id),
         user_hash TEXT NOT NULL,
         vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
         at TEXT NOT NULL,
@@ -382,36 +387,28 @@ def acquire_instance_lock(config: Config) -> InstanceLock:
 # --------------------------------------------------------------------------- schema
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Create or upgrade the schema in place; PRAGMA user_version says which version a database has."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION:
+def _migrate(db: Database) -> None:
+    """Create or upgrade the schema in place (SQLite: PRAGMA user_version; PostgreSQL: table regiobot_schema)."""
+    if db.version("store") == SCHEMA_VERSION:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have been first
+    with db.transaction():
+        db.migrations_lock()
+        version = db.version("store")  # another process may have been first
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"Die Datenbank hat Schema-Version {version}, dieser regiobot kennt nur bis {SCHEMA_VERSION}. "
                 "Bitte regiobot aktualisieren."
             )
         if version < 1:
-            for statement in SCHEMA_V0:
-                conn.execute(statement)
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(questions)")}
+            db.script(SCHEMA_V0)
+            columns = db.columns("questions")
             for column, statement in MIGRATION_V1:
                 if column not in columns:
-                    conn.execute(statement)
-            conn.execute(INDEX_V1)
-        if version < 2:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(questions)")}
-            if MIGRATION_V2[0] not in columns:
-                conn.execute(MIGRATION_V2[1])
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+                    db.execute(statement)
+            db.execute(INDEX_V1)
+        if version < 2 and MIGRATION_V2[0] not in db.columns("questions"):
+            db.execute(MIGRATION_V2[1])
+        db.set_version("store", SCHEMA_VERSION)
 
 
 def _is_busy(exc: BaseException) -> bool:
@@ -425,50 +422,77 @@ def _cutoff(days: int, now: datetime | None = None) -> str:
     return ((now or datetime.now()) - timedelta(days=days)).date().isoformat()
 
 
-def _purge(conn: sqlite3.Connection, cutoff: str) -> int:
+def _purge(db: Database, cutoff: str) -> int:
     """Questions asked before the cutoff day and their feedback; called inside a transaction."""
     old = "SELECT id FROM questions WHERE substr(asked_at, 1, 10) < ?"
-    conn.execute(f"DELETE FROM feedback WHERE question_id IN ({old})", (cutoff,))
-    return conn.execute("DELETE FROM questions WHERE substr(asked_at, 1, 10) < ?", (cutoff,)).rowcount
+    db.execute(f"DELETE FROM feedback WHERE question_id IN ({old})", (cutoff,))
+    return int(db.execute("DELETE FROM questions WHERE substr(asked_at, 1, 10) < ?", (cutoff,)).rowcount)
 
 
-def _checkpoint(conn: sqlite3.Connection) -> None:
-    """Deleted rows also leave the WAL file (best effort: a busy reader just postpones it)."""
-    with contextlib.suppress(sqlite3.Error):
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+def _checkpoint(db: Database) -> None:
+    """Deleted rows also leave SQLite's WAL file (best effort: a busy reader just postpones it)."""
+    if not db.postgres:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _purge_file(path: Path, days: int) -> int:
-    """Delete old entries in the database at path, waiting a few seconds for a running bot."""
+def _where(config: Config) -> str:
+    """The database for messages: the SQLite file or the PostgreSQL address without password."""
+    url = dbm.store_url(config)
+    return dbm.redact_url(url) if url else str(db_path(config))
+
+
+def _connect_admin(config: Config, readonly: bool) -> Database | None:
+    """A connection for `regiobot purge`/`report` (waits a few seconds for a running bot); None when the
+    SQLite file does not exist yet (nothing recorded)."""
+    url = dbm.store_url(config)
+    if url:
+        try:
+            return dbm.connect_postgres(url, "regiobot-admin", ADMIN_TIMEOUT)
+        except dbm.DatabaseError as exc:
+            raise StoreError(str(exc)) from exc
+    path = db_path(config).absolute()
+    if not path.exists():
+        return None
+    db = dbm.connect_sqlite(path.as_uri() + ("?mode=ro" if readonly else "?mode=rw"), ADMIN_TIMEOUT, uri=True)
+    if not readonly:
+        return db  # a damaged file shows in the purge itself
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _purge_db(config: Config, days: int) -> int:
+    """Delete old entries, waiting a few seconds for a running bot."""
     cutoff = _cutoff(days)
     try:
-        if not path.exists():
-            return 0
-        conn = sqlite3.connect(
-            path.as_uri() + "?mode=rw", uri=True, timeout=ADMIN_TIMEOUT, isolation_level=None
-        )
-    except (OSError, sqlite3.Error) as exc:
+        db = _connect_admin(config, readonly=False)
+    except (OSError, *dbm.ERRORS) as exc:
         raise StoreError(
-            f"Die Datenbank {path} lässt sich nicht öffnen ({_reason(exc)}). Bitte als derselbe Benutzer wie "
-            "der Bot starten und die Rechte des Datenordners prüfen."
+            f"Die Datenbank {_where(config)} lässt sich nicht öffnen ({_reason(exc)}). Bitte als derselbe "
+            "Benutzer wie der Bot starten und die Rechte des Datenordners prüfen."
         ) from exc
+    if db is None:
+        return 0
     try:
-        conn.execute("PRAGMA secure_delete=ON")  # deleted questions are overwritten, not just unlinked
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            count = _purge(conn, cutoff)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        _checkpoint(conn)
+        if db.postgres and not db.columns("questions"):
+            return 0
+        if not db.postgres:
+            db.execute("PRAGMA secure_delete=ON")  # deleted questions are overwritten, not just unlinked
+        with db.transaction():
+            count = _purge(db, cutoff)
+        _checkpoint(db)
         return count
-    except sqlite3.Error as exc:
+    except dbm.ERRORS as exc:
         raise StoreError(
-            f"Alte Einträge in {path} lassen sich nicht löschen ({_reason(exc)}). Bitte später erneut versuchen."
+            f"Alte Einträge in {_where(config)} lassen sich nicht löschen ({_reason(exc)}). Bitte später "
+            "erneut versuchen."
         ) from exc
     finally:
-        conn.close()
+        db.close()
 
 
 # --------------------------------------------------------------------------- the store
@@ -538,9 +562,20 @@ class Store:
 
     def __init__(self, config: Config):
         settings = config.store
+        self.config = config
         self.retention_days = settings.retention_days
+        try:
+            self.url = dbm.store_url(config)
+        except dbm.DatabaseError as exc:
+            raise StoreError(str(exc)) from exc
+        if self.url and not os.environ.get(SALT_ENV):
+            raise StoreError(
+                f"Mit PostgreSQL braucht jeder Bot dasselbe Geheimnis in der Umgebungsvariable {SALT_ENV} "
+                "(z. B. erzeugt mit: openssl rand -hex 32), sonst passen Auswertung und Knöpfe nicht zusammen."
+            )
         prepare_data_dir(config)
         self.path = db_path(config).absolute()
+        self.where = dbm.redact_url(self.url) if self.url else str(self.path)
         self.salt = load_salt(config)
         self.failures = 0
         """Store errors so far (failed writes and reads, entries given up); never raised to recording callers."""
@@ -559,16 +594,22 @@ class Store:
         self._identity: tuple[int, int] | None = None
         self._checked = time.monotonic()
         self._uri = self.path.as_uri() + "?mode=rw"  # reads never create a (deleted) database
+        self._reader: Database | None = None  # PostgreSQL: one reading connection, behind _reader_lock
+        self._reader_lock = threading.Lock()
         try:
-            self._conn: sqlite3.Connection | None = self._open(START_TIMEOUT)
-        except (OSError, sqlite3.Error) as exc:
-            if not _is_busy(exc):
+            self._conn: Database | None = self._open(START_TIMEOUT)
+        except (OSError, dbm.DatabaseError, *dbm.ERRORS) as exc:
+            if self.url or not _is_busy(exc):
                 raise StoreError(
-                    f"Die Datenbank {self.path} lässt sich nicht öffnen ({_reason(exc)}). Bitte Rechte und "
-                    "freien Platz im Datenordner prüfen; eine beschädigte Datei beiseitelegen, dann legt der "
-                    "Bot eine neue an."
+                    f"Die Datenbank {self.where} lässt sich nicht öffnen ({_reason(exc)}). "
+                    + (
+                        "Bitte Adresse, Rechte und Erreichbarkeit prüfen."
+                        if self.url
+                        else "Bitte Rechte und freien Platz im Datenordner prüfen; eine beschädigte Datei "
+                        "beiseitelegen, dann legt der Bot eine neue an."
+                    )
                 ) from exc
-            log.warning("Datenbank %s ist gesperrt; der Schreib-Thread versucht es weiter.", self.path)
+            log.warning("Datenbank %s ist gesperrt; der Schreib-Thread versucht es weiter.", self.where)
             self._conn = None
         self._thread = threading.Thread(target=self._run, name="regiobot-store", daemon=True)
         self._thread.start()
@@ -577,42 +618,61 @@ class Store:
 
     # ----------------------------------------------------------------- connections
 
-    def _open(self, timeout: float) -> sqlite3.Connection:
-        """The writer's connection: database created 0600 (its WAL and SHM files inherit the mode), schema current."""
+    def _open(self, timeout: float) -> Database:
+        """The writer's connection with a current schema; a SQLite file is created 0600 (its WAL and SHM files
+        inherit the mode)."""
+        if self.url:
+            db = dbm.connect_postgres(self.url, "regiobot-store", timeout)
+            try:
+                _migrate(db)
+            except BaseException:
+                db.close()
+                raise
+            return db
         _make_dir(self.path.parent)  # recreated when deleted while running
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
-        conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        db = dbm.connect_sqlite(self.path, timeout)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA secure_delete=ON")
-            _migrate(conn)
-            conn.execute(f"PRAGMA busy_timeout = {int(WRITE_TIMEOUT * 1000)}")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA secure_delete=ON")
+            _migrate(db)
+            db.execute(f"PRAGMA busy_timeout = {int(WRITE_TIMEOUT * 1000)}")
             st = os.stat(self.path)
         except BaseException:
-            conn.close()
+            db.close()
             raise
         self._identity = (st.st_dev, st.st_ino)
         _tighten_db(self.path)
-        return conn
+        return db
 
-    def _read(self, query: Callable[[sqlite3.Connection], T], what: str, strict: bool = False) -> T | None:
-        """A read on its own connection with a short busy timeout; None (counted, logged) when it fails."""
-        conn = None
+    def _read(self, query: Callable[[Database], T], what: str, strict: bool = False) -> T | None:
+        """A read with a short timeout (SQLite: its own connection; PostgreSQL: the reading connection, opened
+        again after a failure); None (counted, logged) when it fails."""
         try:
-            conn = sqlite3.connect(self._uri, uri=True, timeout=READ_TIMEOUT, isolation_level=None)
-            conn.execute("PRAGMA query_only = 1")
-            return query(conn)
-        except sqlite3.Error as exc:
-            self._failed(exc, what)
+            if self.url:
+                with self._reader_lock:
+                    if self._reader is None or self._reader.broken:
+                        self._reader = dbm.connect_postgres(self.url, "regiobot-store-read", READ_TIMEOUT * 10)
+                    try:
+                        return query(self._reader)
+                    except dbm.ERRORS:
+                        self._reader.close()
+                        self._reader = None
+                        raise
+            db = dbm.connect_sqlite(self._uri, READ_TIMEOUT, uri=True)
+            try:
+                db.execute("PRAGMA query_only = 1")
+                return query(db)
+            finally:
+                db.close()
+        except (dbm.DatabaseError, *dbm.ERRORS) as exc:
+            self._failed(exc, "Lesen" if what == "Lesen" else what)
             if strict:
                 raise StoreError(
                     f"Die Statistik ist gerade nicht lesbar ({_reason(exc)}). Bitte gleich noch einmal versuchen."
                 ) from exc
             return None
-        finally:
-            if conn is not None:
-                conn.close()
 
     def _failed(self, exc: BaseException, what: str) -> None:
         with self._cond:
@@ -672,6 +732,10 @@ class Store:
         if not self._thread.is_alive() and self._conn is not None:
             self._conn.close()
             self._conn = None
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         _LIVE.discard(self)
 
     # ----------------------------------------------------------------- the writer thread
@@ -703,61 +767,59 @@ class Store:
         self.maybe_purge()
 
     def _check_file(self) -> None:
-        """Notice a deleted or replaced database instead of writing on into an unlinked file."""
+        """Notice a deleted or replaced SQLite file instead of writing on into an unlinked file; open a new
+        PostgreSQL connection after the server dropped the old one."""
         self._checked = time.monotonic()
-        try:
-            st = os.stat(self.path)
-            same = (st.st_dev, st.st_ino) == self._identity
-        except FileNotFoundError:
-            same = False
-        except OSError:
-            return  # cannot tell; the next write reports what is wrong
+        if self.url:
+            same = self._conn is not None and not self._conn.broken
+        else:
+            try:
+                st = os.stat(self.path)
+                same = (st.st_dev, st.st_ino) == self._identity
+            except FileNotFoundError:
+                same = False
+            except OSError:
+                return  # cannot tell; the next write reports what is wrong
         if self._conn is not None and not same:
-            log.warning(
-                "Die Datenbank %s wurde gelöscht oder ersetzt; sie wird neu angelegt. Bisherige Einträge fehlen "
-                "im Bericht, falls keine Sicherung besteht.",
-                self.path,
-            )
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.close()
+            if not self.url:
+                log.warning(
+                    "Die Datenbank %s wurde gelöscht oder ersetzt; sie wird neu angelegt. Bisherige Einträge "
+                    "fehlen im Bericht, falls keine Sicherung besteht.",
+                    self.path,
+                )
+            self._conn.close()
             self._conn = None
         if self._conn is None:
             try:
-                self._conn = self._open(WRITE_TIMEOUT)
-            except (OSError, sqlite3.Error, StoreError) as exc:
+                self._conn = self._open(WRITE_TIMEOUT if not self.url else START_TIMEOUT)
+            except (OSError, StoreError, dbm.DatabaseError, *dbm.ERRORS) as exc:
                 self._failed(exc, "Öffnen")
 
     def _write(self, batch: list[_Op]) -> int:
         """Write a batch in one transaction; how many ops are done (written or given up), 0 to retry later."""
-        conn = self._conn
-        if conn is None:
+        db = self._conn
+        if db is None:
             return 0
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                purged = sum(self._apply(conn, op) for op in batch)
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError, ValueError) as exc:
+            with db.transaction():
+                purged = sum(self._apply(db, op) for op in batch)
+        except dbm.PERMANENT as exc:
             if len(batch) > 1:
                 return self._write(batch[:1])  # find the one entry that can never be written
             self._failed(exc, "Schreiben (Eintrag verworfen)")
             return 1
-        except (sqlite3.Error, OSError) as exc:
+        except (OSError, *dbm.ERRORS) as exc:
             self._failed(exc, "Schreiben")
             if not _is_busy(exc):
-                self._check_file()  # e.g. "readonly database" after the file was moved
+                self._check_file()  # e.g. "readonly database" after the file was moved, or a dropped connection
             return 0
         if purged:
             log.info("Aufbewahrungsfrist: %d alte Fragen gelöscht.", purged)
-            _checkpoint(conn)
+            _checkpoint(db)
         return len(batch)
 
     @staticmethod
-    def _apply(conn: sqlite3.Connection, op: _Op) -> int:
+    def _apply(conn: Database, op: _Op) -> int:
         if op.kind == "question":
             conn.execute(
                 "INSERT INTO questions (id, asked_at, user_hash, chat_kind, kind, question, intent, found,"
@@ -915,7 +977,8 @@ class Store:
 
     def purge(self, older_than_days: int | None = None) -> int:
         """Delete questions (and their feedback) older than that many days (default store.retention_days)."""
-        return _purge_file(self.path, self.retention_days if older_than_days is None else older_than_days)
+        self.flush(ADMIN_TIMEOUT)
+        return _purge_db(self.config, self.retention_days if older_than_days is None else older_than_days)
 
     def maybe_purge(self, now: datetime | None = None) -> bool:
         """Apply the retention period in the writer thread, at most once per 24 hours; True when scheduled."""
@@ -938,18 +1001,19 @@ def _stored(row: tuple) -> StoredQuestion:
     return StoredQuestion(int(row[0]), str(row[1]), bool(row[2]), more, row[4])
 
 
-def _flush_live(path: Path) -> None:
+def _flush_live(config: Config) -> None:
     """Read your own writes: a report in the process that records (tests, the terminal) sees all it recorded."""
+    where = _where(config)
     for store in list(_LIVE):
-        if store.path == path.absolute():
+        if store.where == where:
             store.flush(ADMIN_TIMEOUT)
 
 
 def purge(config: Config, older_than_days: int | None = None) -> int:
     """`regiobot purge`: delete entries older than the retention period (works while the bot runs)."""
     days = config.store.retention_days if older_than_days is None else older_than_days
-    _flush_live(db_path(config))
-    return _purge_file(db_path(config).absolute(), days)
+    _flush_live(config)
+    return _purge_db(config, days)
 
 
 # --------------------------------------------------------------------------- reading (CLI, /stats)
@@ -961,59 +1025,55 @@ def _since_clause(column: str, since: date | None) -> tuple[str, tuple]:
     return f"substr({column}, 1, 10) >= ?", (since.isoformat(),)
 
 
-def _stats(conn: sqlite3.Connection, since: date | None) -> Stats:
+def _stats(db: Database, since: date | None) -> Stats:
     where, args = _since_clause("asked_at", since)
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(questions)")}
-    delivered = "delivered" if "delivered" in columns else "1"  # read-only on a database not yet migrated
-    total, answered, lost = conn.execute(
-        f"SELECT COUNT(*), COALESCE(SUM(found AND {delivered}), 0), COALESCE(SUM(NOT {delivered}), 0) "
-        f"FROM questions WHERE {where}",
+    delivered = "delivered" if "delivered" in db.columns("questions") else "1"  # read-only, not yet migrated
+    total, answered, lost = db.execute(
+        f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN found = 1 AND {delivered} = 1 THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN {delivered} = 0 THEN 1 ELSE 0 END), 0) FROM questions WHERE {where}",
         args,
     ).fetchone()
     where_fb, args_fb = _since_clause("at", since)
-    likes, dislikes = conn.execute(
-        f"SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback WHERE {where_fb}",
+    likes, dislikes = db.execute(
+        "SELECT COALESCE(SUM(CASE WHEN vote = 1 THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN vote = -1 THEN 1 ELSE 0 END), 0) FROM feedback WHERE {where_fb}",
         args_fb,
     ).fetchone()
     abstentions = int(total) - int(answered) - int(lost)
     return Stats(since, int(total), int(answered), abstentions, int(likes), int(dislikes), int(lost))
 
 
-def _unreadable(path: Path, exc: BaseException) -> StoreError:
+def _unreadable(config: Config, exc: BaseException) -> StoreError:
     return StoreError(
-        f"Die Datenbank {path} lässt sich nicht lesen ({_reason(exc)}). Bitte Leserechte für den Datenordner "
-        "prüfen (regiobot report als derselbe Benutzer wie der Bot starten) oder eine beschädigte Datei "
-        "beiseitelegen."
+        f"Die Datenbank {_where(config)} lässt sich nicht lesen ({_reason(exc)}). Bitte Leserechte für den "
+        "Datenordner prüfen (regiobot report als derselbe Benutzer wie der Bot starten), die Adresse der "
+        "Datenbank prüfen oder eine beschädigte Datei beiseitelegen."
     )
 
 
-def _open_readonly(config: Config) -> sqlite3.Connection | None:
-    path = db_path(config)
-    _flush_live(path)
+def open_readonly(config: Config) -> Database | None:
+    """A connection for reports; None when nothing was recorded yet. Raises StoreError when unreadable."""
+    _flush_live(config)
     try:
-        if not path.exists():
+        db = _connect_admin(config, readonly=True)
+        if db is not None and db.postgres and not db.columns("questions"):
+            db.close()
             return None
-        conn = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True, timeout=ADMIN_TIMEOUT)
-        try:
-            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-    except (OSError, sqlite3.Error) as exc:
-        raise _unreadable(path, exc) from exc
+        return db
+    except (OSError, *dbm.ERRORS) as exc:
+        raise _unreadable(config, exc) from exc
 
 
 def stats(config: Config, since: date | None = None) -> Stats:
-    conn = _open_readonly(config)
-    if conn is None:
+    db = open_readonly(config)
+    if db is None:
         return Stats(since, 0, 0, 0, 0, 0)
     try:
-        return _stats(conn, since)
-    except sqlite3.Error as exc:
-        raise _unreadable(db_path(config), exc) from exc
+        return _stats(db, since)
+    except dbm.ERRORS as exc:
+        raise _unreadable(config, exc) from exc
     finally:
-        conn.close()
+        db.close()
 
 
 def normalise(question: str) -> str:

@@ -28,3 +28,30 @@ def shipped_engine(config: Config, encoder: Encoder, tmp_path_factory: pytest.Te
     from bot.answer import Engine
 
     return Engine.load(config, index_dir=tmp_path_factory.mktemp("shipped-index"), encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL cluster per session (tests/postgres.py); skips with the reason where none can run."""
+    import os
+
+    from postgres import REQUIRE_ENV, Server
+
+    try:
+        server = Server()
+    except Exception as exc:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            raise
+        pytest.skip(f"kein PostgreSQL für diese Tests: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database for one test."""
+    import re
+    import uuid
+
+    name = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:6]
+    return postgres_server.create(name)

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 import bot.store as store_module
 from bot.cli import app as cli
 from bot.config import Config, ConfigError, StoreSettings, load_config
+from bot.db import TYPES
 from bot.store import (
     Store,
     StoreError,
@@ -809,7 +810,7 @@ def test_report_reads_a_database_the_bot_has_not_migrated_yet(cfg: Config):
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path)
     for statement in store_module.SCHEMA_V0:
-        conn.execute(statement)
+        conn.execute(statement.format(**TYPES["sqlite"]))
     for _, statement in store_module.MIGRATION_V1:
         conn.execute(statement)
     conn.execute("INSERT INTO questions (id, asked_at, user_hash, chat_kind, kind, question, intent, found) "

@@ -37,7 +37,7 @@ def test_payloads_are_forgotten_when_finished(tmp_path):
     box.receive([update(1, "meine.adresse@example.org")])
     box.finish(1)
     assert box.unfinished() == []
-    rows = box._conn.execute("SELECT update_id, payload FROM inbox").fetchall()
+    rows = box._db.execute("SELECT update_id, payload FROM inbox").fetchall()
     assert rows == [(1, None)]  # only the bare id stays, for deduplication
 
 

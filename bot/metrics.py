@@ -50,7 +50,7 @@ class Metrics:
         self.outbox = Gauge("regiobot_outbox_waiting", "Reply parts waiting for delivery.", registry=r)
         for name in OUTCOMES:
             self.questions.labels(name)
-        for result in ("ok", "failed"):
+        for result in ("ok", "failed", "followed"):  # followed: another replica's build taken over
             self.reloads.labels(result)
         for kind in ("notice", "reminder"):
             self.notices.labels(kind)

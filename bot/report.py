@@ -38,8 +38,8 @@ from bot.store import (
     _stats,
     _unreadable,
     _where,
-    open_readonly,
     normalise,
+    open_readonly,
     strip_controls,
 )
 

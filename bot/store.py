@@ -653,7 +653,9 @@ class Store:
             if self.url:
                 with self._reader_lock:
                     if self._reader is None or self._reader.broken:
-                        self._reader = dbm.connect_postgres(self.url, "regiobot-store-read", READ_TIMEOUT * 10)
+                        self._reader = dbm.connect_postgres(
+                            self.url, "regiobot-store-read", READ_TIMEOUT * 10
+                        )
                     try:
                         return query(self._reader)
                     except dbm.ERRORS:

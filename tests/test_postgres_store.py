@@ -90,7 +90,7 @@ def test_replicas_starting_together_migrate_once(cfg: Config):
     def start() -> None:
         try:
             stores.append(Store(cfg))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=start) for _ in range(4)]
@@ -154,7 +154,9 @@ def test_mailbox_round_trip_in_postgres(postgres_url: str):
         assert [u["update_id"] for u in box.unfinished()] == [2]
         assert [m.message["text"] for m in box.waiting(5)] == ["a", "b"]
         assert box.due_chats() == [5]
-        assert box.subscribe(2**40, "call:x", "X") and not box.subscribe(2**40, "call:x", "X")  # chat ids > 32 bit
+        assert box.subscribe(2**40, "call:x", "X") and not box.subscribe(
+            2**40, "call:x", "X"
+        )  # chat ids > 32 bit
         assert box.post_once(2**40, "k", [{"text": "n"}]) and not box.post_once(2**40, "k", [{"text": "n"}])
         box.remember({"e1": "f1"})
         assert box.seen() == {"e1": "f1"}
@@ -189,9 +191,8 @@ def test_each_replica_serves_its_own_and_adopts_what_a_silent_one_left(postgres_
 def test_the_subscribers_round_runs_in_one_replica_at_a_time(postgres_url: str):
     one, two = Mailbox(None, url=postgres_url), Mailbox(None, url=postgres_url)
     try:
-        with one.round_lock() as first:
-            with two.round_lock() as second:
-                assert first and not second
+        with one.round_lock() as first, two.round_lock() as second:
+            assert first and not second
         with two.round_lock() as again:
             assert again  # released after the round
     finally:

@@ -164,7 +164,7 @@ async def test_abos_end_button_and_abbestellen_delete_everything(world, api, tmp
         assert "gelöscht" in texts[-1]
         box = Mailbox(tmp_path / "data")
         assert box.subscriptions(USER) == []
-        assert box._conn.execute("SELECT COUNT(*) FROM sent WHERE chat_id = ?", (USER,)).fetchone()[0] == 0
+        assert box._db.execute("SELECT COUNT(*) FROM sent WHERE chat_id = ?", (USER,)).fetchone()[0] == 0
         api.message("/datenschutz", chat_id=USER)
         texts = await api.replies(USER, 6)
         assert "Chat-ID" in texts[-1] and "/abbestellen" in texts[-1]

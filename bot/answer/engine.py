@@ -40,7 +40,17 @@ from bot.answer.select import (
 )
 from bot.config import Config
 from bot.embedding import Encoder, load_encoder
-from bot.index import BuildError, Index, IndexMissing, build_index, lexical_document, load_index, stale_reason
+from bot.index import (
+    BuildError,
+    Index,
+    IndexMissing,
+    build_index,
+    current_build,
+    lexical_document,
+    load_index,
+    read_manifest,
+    stale_reason,
+)
 from bot.knowledge import AnyEntry, Contact, Event, FundingCall, Membership, Organisation
 from bot.places import places_in
 from bot.search import Hit, Result, entry_cosine, idf, query_terms, search, sentence_scores
@@ -260,6 +270,25 @@ class Engine:
                 return [f"Index konnte nicht gebaut werden: {type(exc).__name__}: {exc}"]
             self._state = _state_for(index, synonyms)
             return []
+
+    def follow(self) -> bool:
+        """Serve the build another process published in the shared index folder (a /reload on another
+        replica); True when it switched. Never builds; a build for another encoder is left alone."""
+        build = current_build(self.index_dir)
+        if build is None or build.name == self.index.path.name:
+            return False
+        if read_manifest(build).encoder != self.encoder.name:
+            return False
+        if not self._reload_lock.acquire(blocking=False):
+            return False  # this process is building itself; it publishes and swaps in its own result
+        try:
+            index = load_index(self.index_dir, self.config.embedding.threads)
+            synonyms, _ = load_synonyms(self.knowledge_dir)
+            self._state = _state_for(index, synonyms)
+        finally:
+            self._reload_lock.release()
+        log.info("Neuer Index-Stand %s übernommen (von einem anderen Prozess gebaut).", index.path.name)
+        return True
 
     # ----------------------------------------------------------------- retrieval
 

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -30,6 +31,8 @@ from telegram.ext import (
 )
 
 from bot.config import Config
+from bot.db import ERRORS as DB_ERRORS
+from bot.db import DatabaseError, store_url
 from bot.dialogue import COMMANDS, Dialogue
 from bot.metrics import METRICS
 from bot.store import Store, StoreError, acquire_instance_lock
@@ -41,6 +44,7 @@ from bot.telegram.delivery import (
     MAILBOX,
     ChatOrderedUpdateProcessor,
     Courier,
+    Repeating,
     RetryingRateLimiter,
     SafeUpdatesRequest,
     quiet_bad_json,
@@ -68,6 +72,7 @@ async def _post_init(app: Application) -> None:
     mailbox: Mailbox = app.bot_data[MAILBOX]
     app.bot_data[COURIER].start()
     app.bot_data[NOTIFIER].start()
+    app.bot_data[REPLICA].start()
     left = mailbox.unfinished()
     for raw in left:
         app.update_queue.put_nowait(Update.de_json(raw, app.bot))
@@ -80,6 +85,26 @@ async def _post_init(app: Application) -> None:
     app.bot_data[WATCHER] = asyncio.get_running_loop().create_task(_stop_builds_on_stop(app))
     _start_health(app)
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in [*COMMANDS, *s.COMMANDS]])
+
+
+def _replica_step(app: Application) -> Callable[[], Awaitable[None]]:
+    """Every few seconds: note that this replica is alive, take over what a silent one left behind, and serve
+    a build another replica published (its /reload) – with SQLite only the last does anything."""
+    mailbox: Mailbox = app.bot_data[MAILBOX]
+    engine: Engine = app.bot_data[h.ENGINE]
+
+    async def step() -> None:
+        await asyncio.to_thread(mailbox.beat)
+        adopted = await asyncio.to_thread(mailbox.adopt)
+        for raw in adopted:
+            app.update_queue.put_nowait(Update.de_json(raw, app.bot))
+        if adopted:
+            logger.warning("Von einem ausgefallenen Replikat übernommen: %d Nachrichten", len(adopted))
+        if await asyncio.to_thread(engine.follow):
+            METRICS.reloads.labels("followed").inc()
+            METRICS.index_entries.set(engine.overview().entries)
+
+    return step
 
 
 async def _stop_builds_on_stop(app: Application) -> None:
@@ -96,6 +121,7 @@ async def _post_stop(app: Application) -> None:
     if (watcher := app.bot_data.get(WATCHER)) is not None:
         watcher.cancel()
     await app.bot_data[NOTIFIER].stop()
+    await app.bot_data[REPLICA].stop()
     courier = app.bot_data.get(COURIER)
     if courier is not None:
         await courier.stop()
@@ -164,7 +190,7 @@ def _finish(mailbox: Mailbox, update: object) -> None:
         mailbox.finish(update.update_id)
 
 
-WATCHER, NOTIFIER, HEALTH = "stop_watcher", "notifier", "health"  # bot_data keys
+WATCHER, NOTIFIER, HEALTH, REPLICA = "stop_watcher", "notifier", "health", "replica"  # bot_data keys
 
 # One handler per kind of button; the data after the prefix is checked by the dialogue layer.
 BUTTON_PATTERNS = (
@@ -187,7 +213,7 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
     base_url = tg.base_url
     file_url = re.sub(r"/bot$", "/file/bot", base_url) if base_url.endswith("/bot") else base_url
     timeout = tg.request_timeout
-    mailbox = Mailbox(config.data_dir)
+    mailbox = Mailbox.for_config(config)
     processor = ChatOrderedUpdateProcessor(workers=tg.workers, on_done=lambda u: _finish(mailbox, u))
     defaults = Defaults(
         parse_mode=ParseMode.HTML,  # every text is built by bot.telegram.format
@@ -248,6 +274,9 @@ def build_application(config: Config, engine: Engine, token: str) -> Application
             ),
             NOTIFIER: Notifier(mailbox, engine, config.notices, config.today_or_now),
         }
+    )
+    app.bot_data[REPLICA] = Repeating(
+        _replica_step(app), max(1.0, config.store.replica_seconds / 4), "Abgleich der Replikate"
     )
     message = filters.UpdateType.MESSAGE
     app.add_handler(TypeHandler(Update, h.gate), group=-1)
@@ -343,9 +372,9 @@ def run(config: Config) -> int:
     logger.setLevel(logging.INFO)  # start/stop and retries even when the CLI logs only warnings
     for handler in logging.getLogger().handlers:
         handler.addFilter(_startup_noise)
-    try:
-        lock = acquire_instance_lock(config)  # held until the process ends (also on a crash)
-    except StoreError as exc:
+    try:  # one process per data folder with SQLite; replicas sharing PostgreSQL need no lock
+        lock = None if store_url(config) else acquire_instance_lock(config)  # held until the process ends
+    except (StoreError, DatabaseError) as exc:
         return _fail(str(exc))
     logger.info("Lade Encoder und Index …")
     try:
@@ -362,8 +391,10 @@ def run(config: Config) -> int:
         return _fail(f"Die Antwort-Engine konnte nicht geladen werden: {exc}{problems}", 1)
     try:
         app = build_application(config, engine, token)
-    except StoreError as exc:
+    except (StoreError, DatabaseError) as exc:
         return _fail(str(exc))
+    except DB_ERRORS as exc:
+        return _fail(f"Die Datenbank ist nicht nutzbar: {redact(str(exc))}")
     stop_building: threading.Event = app.bot_data[h.STOP_BUILDING]
     if stale := engine.stale_reason():
         logger.warning("Index veraltet (%s); der letzte Stand antwortet, bis der neue gebaut ist.", stale)
@@ -394,7 +425,8 @@ def run(config: Config) -> int:
         return _fail(f"Start fehlgeschlagen: {redact(str(exc))}", 1)
     finally:
         stop_building.set()  # a background build ends at its next step; the published index stays
-        lock.release()
+        if lock is not None:
+            lock.release()
     logger.info("regiobot beendet")
     return 0
 

@@ -382,7 +382,10 @@ class Mailbox:
         if chat_id is not None:
             query, args = query + " WHERE chat_id = ?", (chat_id,)
         with self._use() as db:
-            return [(int(r[0]), str(r[1]), str(r[2])) for r in db.execute(query + " ORDER BY created, topic", args)]
+            return [
+                (int(r[0]), str(r[1]), str(r[2]))
+                for r in db.execute(query + " ORDER BY created, topic", args)
+            ]
 
     def post_once(self, chat_id: int, key: str, messages: list[dict[str, Any]]) -> bool:
         """Queue a notice or reminder unless `key` was already sent to the chat – recorded in the same transaction,
@@ -390,7 +393,8 @@ class Mailbox:
         now = self.clock()
         with self._use(transaction=True) as db:
             cur = db.execute(
-                "INSERT INTO sent (chat_id, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (chat_id, key, now)
+                "INSERT INTO sent (chat_id, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (chat_id, key, now),
             )
             fresh = cur.rowcount == 1
             if fresh:
@@ -400,11 +404,15 @@ class Mailbox:
     def seen(self) -> dict[str, str]:
         """Fingerprints of the calls and events the last round knew (empty before the first round)."""
         with self._use() as db:
-            return {str(k): str(v) for k, v in db.execute("SELECT entry_id, fingerprint FROM seen").fetchall()}
+            return {
+                str(k): str(v) for k, v in db.execute("SELECT entry_id, fingerprint FROM seen").fetchall()
+            }
 
     def remember(self, fingerprints: dict[str, str]) -> None:
         """Replace what is known: the next round reports only what differs from this."""
         with self._use(transaction=True) as db:
             db.execute("DELETE FROM seen")
             if fingerprints:
-                db.executemany("INSERT INTO seen (entry_id, fingerprint) VALUES (?, ?)", list(fingerprints.items()))
+                db.executemany(
+                    "INSERT INTO seen (entry_id, fingerprint) VALUES (?, ?)", list(fingerprints.items())
+                )

@@ -45,7 +45,13 @@ class Notifier:
         self._loop = Repeating(self._round, settings.check_minutes * 60, "Runde für Abos")
 
     def round(self) -> int:
-        """One round; returns how many notices and reminders were queued."""
+        """One round; returns how many notices and reminders were queued. With several replicas only the one
+        holding the round lock works (the others return 0 at once); each notice is recorded as sent together
+        with its letter, so a replica dying mid-round leaves nothing for the next one to repeat."""
+        with self.mailbox.round_lock() as mine:
+            return self._round_here() if mine else 0
+
+    def _round_here(self) -> int:
         # drafts an import marked `review: offen` are not announced until staff checked them
         entries = [e for e in self.engine.entries() if getattr(e, "review", None) != "offen"]
         today = self.today()

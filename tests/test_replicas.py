@@ -126,7 +126,11 @@ def message(update_id: int, chat_id: int, text: str = QUESTION) -> dict:
             "chat": {"id": chat_id, "type": "private", "first_name": "A"},
             "from": {"id": chat_id, "is_bot": False, "first_name": "A"},
             "text": text,
-            **({"entities": [{"type": "bot_command", "offset": 0, "length": len(text)}]} if text[0] == "/" else {}),
+            **(
+                {"entities": [{"type": "bot_command", "offset": 0, "length": len(text)}]}
+                if text[0] == "/"
+                else {}
+            ),
         },
     }
 

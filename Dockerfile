@@ -28,7 +28,7 @@ RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/reg
     && chmod 0700 /data/state
 
 COPY knowledge ./knowledge
-COPY docker/config.yaml ./docker/config.yaml
+COPY docker/config.yaml docker/replicas.yaml ./docker/
 
 USER regiobot
 # The index is built now, into /data/index: it checks the knowledge (a broken file fails the build with

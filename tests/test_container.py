@@ -13,6 +13,8 @@ from bot.config import Config, load_config
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "compose.yaml"
+COMPOSE_SINGLE = ROOT / "compose.single.yaml"
+REPLICAS_CONFIG = ROOT / "docker" / "replicas.yaml"
 CADDYFILE = ROOT / "Caddyfile"
 CONTAINER_CONFIG = ROOT / "docker" / "config.yaml"
 
@@ -65,24 +67,53 @@ def test_dockerignore_keeps_local_state_and_secrets_out():
     assert {".venv", "index/", "data/", ".git", ".env"} <= ignored
 
 
-def test_compose_has_one_bot_with_healthcheck_and_no_secrets():
-    text = COMPOSE.read_text(encoding="utf-8")
-    compose = yaml.safe_load(text)
-    bot = compose["services"]["bot"]
+SECRETS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "REGIOBOT_SALT", "POSTGRES_PASSWORD")
+
+
+def test_no_secret_is_written_into_a_container_file():
+    for name in SECRETS:
+        for path in (COMPOSE, COMPOSE_SINGLE, CADDYFILE, CONTAINER_CONFIG, REPLICAS_CONFIG, DOCKERFILE):
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(rf"^\s*{name}\s*[=:]\s*[^\s#…$]", text, re.MULTILINE), (name, path)
+    assert not re.search(r"postgresql://[^:@/]+:[^$@]+@", COMPOSE.read_text(encoding="utf-8"))  # password from .env
+
+
+def test_compose_runs_two_replicas_with_postgres_and_caddy():
+    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    services = compose["services"]
+    bot = services["bot"]
+    assert bot["deploy"]["replicas"] == 2
     assert "/healthz" in " ".join(bot["healthcheck"]["test"])
-    assert bot.get("deploy", {}).get("replicas", 1) == 1
     assert bot["env_file"] == ".env"
+    assert bot["environment"]["REGIOBOT_STORE_URL"].startswith("postgresql://regiobot:${POSTGRES_PASSWORD")
+    assert bot["environment"]["REGIOBOT_CONFIG"] == "/app/docker/replicas.yaml"
+    assert bot["depends_on"]["db"]["condition"] == "service_healthy"
+    assert any(volume.endswith(":/data/index") for volume in bot["volumes"])  # one index for all replicas
+    assert "ports" not in bot  # two replicas cannot publish one host port; Caddy is the way in
+    assert services["db"]["image"].startswith("postgres:")
+    assert "pg_isready" in services["db"]["healthcheck"]["test"]
+    assert "caddy" in services
+
+
+def test_single_compose_keeps_one_sqlite_bot():
+    compose = yaml.safe_load(COMPOSE_SINGLE.read_text(encoding="utf-8"))
+    bot = compose["services"]["bot"]
+    assert bot.get("deploy", {}).get("replicas", 1) == 1
     assert any(volume.endswith(":/data") for volume in bot["volumes"])
-    assert "caddy" in compose["services"]
-    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "REGIOBOT_SALT"):
-        for path in (COMPOSE, CADDYFILE, CONTAINER_CONFIG, DOCKERFILE):
-            assert not re.search(rf"{name}\s*[=:]\s*[^\s#…]", path.read_text(encoding="utf-8")), (name, path)
+    assert "db" not in compose["services"]
+
+
+def test_replica_config_is_webhook_mode_on_the_shared_index():
+    config = load_config(REPLICAS_CONFIG)
+    assert config.telegram.mode == "webhook" and config.telegram.webhook.listen == "0.0.0.0"
+    assert config.index_dir == Path("/data/index") and config.store.url is None  # the address comes from the env
+    assert "replicas.yaml" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
 
 
 def test_caddyfile_limits_the_webhook():
     text = CADDYFILE.read_text(encoding="utf-8")
     assert re.search(r"request_body\s*\{\s*max_size 1MB\s*\}", text)
-    assert "reverse_proxy bot:8443" in text
+    assert re.search(r"dynamic a bot 8443", text)  # every replica of the service, found by name
     assert text.count("{") == text.count("}")
 
 

@@ -148,13 +148,14 @@ def _load(api: FakeBotAPI, bots: list[Bot], questions: list[str], seconds: float
     time.sleep(1.0)
     for client in clients:
         client.close()
+    sends: dict[int, list[float]] = {}
+    for c in list(api.calls):
+        if c.method == "sendMessage" and c.ok:
+            sends.setdefault(int(c.params.get("chat_id", 0)), []).append(c.at)
     latencies, duplicates = [], 0
     for chat in chats:
-        calls = [
-            c for c in api.calls if c.method == "sendMessage" and c.ok and c.params.get("chat_id") == chat
-        ]
-        duplicates += len(calls) > 1
-        latencies.append(min(c.at for c in calls) - posted[chat])
+        duplicates += len(sends[chat]) > 1
+        latencies.append(min(sends[chat]) - posted[chat])
     return {
         "posted": count,
         "answered": count - sum(not api.sent(c) for c in chats),

@@ -75,7 +75,9 @@ def test_no_secret_is_written_into_a_container_file():
         for path in (COMPOSE, COMPOSE_SINGLE, CADDYFILE, CONTAINER_CONFIG, REPLICAS_CONFIG, DOCKERFILE):
             text = path.read_text(encoding="utf-8")
             assert not re.search(rf"^\s*{name}\s*[=:]\s*[^\s#…$]", text, re.MULTILINE), (name, path)
-    assert not re.search(r"postgresql://[^:@/]+:[^$@]+@", COMPOSE.read_text(encoding="utf-8"))  # password from .env
+    assert not re.search(
+        r"postgresql://[^:@/]+:[^$@]+@", COMPOSE.read_text(encoding="utf-8")
+    )  # password from .env
 
 
 def test_compose_runs_two_replicas_with_postgres_and_caddy():
@@ -106,7 +108,9 @@ def test_single_compose_keeps_one_sqlite_bot():
 def test_replica_config_is_webhook_mode_on_the_shared_index():
     config = load_config(REPLICAS_CONFIG)
     assert config.telegram.mode == "webhook" and config.telegram.webhook.listen == "0.0.0.0"
-    assert config.index_dir == Path("/data/index") and config.store.url is None  # the address comes from the env
+    assert (
+        config.index_dir == Path("/data/index") and config.store.url is None
+    )  # the address comes from the env
     assert "replicas.yaml" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
 
 

@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.store import Store, StoreError, format_report, purge, stats
 from bot.telegram.mailbox import Mailbox
 
+pytestmark = pytest.mark.slow  # starts a PostgreSQL server; `.ci/run` runs it (REGIOBOT_REQUIRE_POSTGRES=1)
 SALT = "ein-gemeinsames-geheimnis-fuer-alle-replikate"
 
 

@@ -50,6 +50,12 @@ SERIES = [
         ("Wo findet der Regionaldialog statt?", "place"),
         ("Wann war der erste Regionaldialog?", "date"),
         ("Welches Thema hatte der Regionaldialog?", "topic"),
+        ("Welche Städte sind in der PG Elektromobilität vertreten?", "members"),  # represented, not deputised
+        ("Wie hoch ist der Mitgliedsbeitrag?", "amount"),  # the compound's head decides: a Beitrag
+        ("Wie lautet die Mitgliedsnummer?", "members"),  # "nummer" names no value kind: the first part stays
+        ("Welche Mitgliedskommunen gibt es?", "members"),
+        ("Wann ist der Anmeldeschluss?", "date"),
+        ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
     ],
 )
 def test_asked_field(question: str, field: str) -> None:

@@ -41,6 +41,11 @@ def test_counts_need_the_number_next_to_the_counted_noun() -> None:
     assert not carries("count", "Der Landkreis zahlt jährlich 60.000 €.", frozenset(tokens("Einwohner")))
     assert not carries("count", "Die Gruppe tagt etwa 3 Mal jährlich.", frozenset(tokens("Mitglieder")))
     assert carries("count", "Rund 150 Kommunen und Verbände arbeiten mit.", frozenset(tokens("Akteure")))
+    # a number written together with what it counts
+    years = frozenset(tokens("Jahre"))
+    assert carries("count", "Eine mehr als 500jährige Geschichte als Bergbauregion.", years)
+    assert carries("count", "Die 10-jährige Laufzeit endet 2030.", years)
+    assert not carries("count", "Die 3-köpfige Jury tagte am 12.10.2022.", years)
 
 
 def test_points_back_on_pronoun_starts_only() -> None:

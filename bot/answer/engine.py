@@ -68,6 +68,7 @@ STEP_QUESTIONS = {
     ("next", "de"): "Wann ist der nächste Termin?",
     ("next", "en"): "When is the next date?",
 }
+OWNER_FIELDS = ("organisation", "organiser", "body", "parent")  # the fields naming the body an entry belongs to
 MAX_ANSWER_CHARS = 900  # with the source line; a sibling's sentences are only added below this
 PASSAGE_SLACK = 60  # a passage this little over the budget is shown whole rather than cut to sentences
 
@@ -398,7 +399,10 @@ class Engine:
         prefer = _PREFERS.get(query.field or "", ())
 
         def preferred(entry: AnyEntry) -> int:
-            score = (entry.id in named) - 2 * (entry.id in rival)
+            # an entry about a named body (its project, event or person) is as much "named" as the body:
+            # retrieval decides between them ("Was plant die PG MINT?" → the planned project)
+            about_named = entry.id in named or any(getattr(entry, ref, None) in named for ref in OWNER_FIELDS)
+            score = about_named - 2 * (entry.id in rival)
             if query.field and (
                 isinstance(entry, prefer)
                 or _holds(entry, query.field, state)

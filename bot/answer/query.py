@@ -31,9 +31,10 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
     "email": _cues("email", "=mail", "mailadress", "=e =mail", "=e =mailadresse"),
     "phone": _cues("telefon", "=tel", "rufnummer", "handynummer", "=phone", "=anrufen", "=telephone"),
     "count": _cues("=wie =viele", "=how =many", "=anzahl", "=number =of", "wieviel"),
-    "deputy": _cues("stellvertret", "=vertritt", "=vertreten", "=vertreter", "=vertreterin", "=deputy", "=vice"),
+    "deputy": _cues("stellvertret", "=vertritt", "=vertreter", "=vertreterin", "=deputy", "=vice"),
     "members": _cues(
         "mitglied", "=member", "=members", "=beteiligt", "=beteiligten", "angehor", "=gehoren", "=take =part",
+        "=vertreten",  # "Welche Städte sind in der PG vertreten?": represented, not deputised
         "=participate", "=participates", "=participants", "=involved",
     ),
     "chair": _cues(
@@ -279,16 +280,41 @@ def compile_cues(*tables: dict[str, tuple[Cue, ...]]) -> CueIndex:
     return CueIndex(exact, prefix, max((len(p) for p in prefix), default=0))
 
 
+# Value kinds a compound's last part can name: "Mitglieds|beitrag" asks for an amount, not for members.
+HEAD_KEYS = frozenset({"amount", "phone", "email", "deadline", "address", "hours", "duration"})
+MIN_HEAD = 4  # letters a compound's last part needs to count as a head ("beitrag", "nummer", not "er")
+
+
+def _single_word(index: CueIndex, part: str) -> list[tuple[str, Cue]]:
+    found = [(k, c) for k, c in index.exact.get(part, []) if len(c) == 1]
+    for n in range(1, min(len(part), index.longest) + 1):
+        found += [(k, c) for k, c in index.prefix.get(part[:n], []) if len(c) == 1]
+    return found
+
+
+def compound_head(word: str, start: int, index: CueIndex) -> str | None:
+    """The value kind the last part of a compound names, looked for from `start` on ("mitgliedsbeitrag" → amount)."""
+    for k in range(start, len(word) - MIN_HEAD + 1):
+        keys = {key for key, _ in _single_word(index, word[k:]) if key in HEAD_KEYS}
+        if keys:
+            return min(keys)
+    return None
+
+
 def cue_hits(words: tuple[str, ...], index: CueIndex) -> dict[str, set[int]]:
-    """For each cue key found among `words`, the indexes of the words its cues cover."""
+    """For each cue key found among `words`, the indexes of the words its cues cover. A one-word prefix cue
+    that starts a compound yields to a value kind its head names ("Mitgliedsbeitrag" is a Beitrag)."""
     hits: dict[str, set[int]] = {}
     for i, word in enumerate(words):
         candidates = list(index.exact.get(word, []))
         for n in range(1, min(len(word), index.longest) + 1):
             candidates += index.prefix.get(word[:n], [])
         for key, cue in candidates:
-            if _matches(words, cue, i):
-                hits.setdefault(key, set()).update(range(i, i + len(cue)))
+            if not _matches(words, cue, i):
+                continue
+            if len(cue) == 1 and len(word) - len(cue[0]) >= MIN_HEAD and key not in HEAD_KEYS:
+                key = compound_head(word, len(cue[0]), index) or key
+            hits.setdefault(key, set()).update(range(i, i + len(cue)))
     return hits
 
 

@@ -94,6 +94,7 @@ _UNITS = frozenset(
         "meter",
     ]
 )
+_GLUED = re.compile(r"\b\d+-?([^\W\d_]{3,})")  # a number written together with what it counts
 _DATE_OR_YEAR = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}|(19|20)\d\d")
 _NUMBER = re.compile(
     r"\b(\d+(?:[.,]\d+)*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|"
@@ -162,6 +163,8 @@ def counts(text: str, counted: frozenset[str]) -> bool:
     ("Wie viele Menschen …?" – "3,8 Millionen Einwohner").
     """
     named = any(_counted(w, counted) for w in _WORD.findall(fold(text)))
+    if any(_counted(m[1], counted) for m in _GLUED.finditer(text)):
+        return True  # "500jährige Geschichte" counts years, "10-köpfige Gruppe" heads
     for m in _NUMBER.finditer(text):
         if _DATE_OR_YEAR.fullmatch(m[1]):
             continue

@@ -413,3 +413,26 @@ def test_answers_are_whole_sentences(engine: Engine) -> None:
         answer = engine.ask(question)
         assert answer.found and "…" not in answer.text, question
         assert len(answer.plain()) <= 900
+
+
+def test_a_persons_own_detail_never_comes_from_an_office_address(engine: Engine) -> None:
+    """ "Die Mailadresse von Henning Mertens" is his, or unknown – not the SEG's info@ address."""
+    answer = engine.ask("Wie lautet die E-Mail-Adresse von Henning Mertens?")
+    assert not answer.found
+    office = engine.ask("Welche E-Mail-Adresse hat die SEG?")  # negative: an office's address is answered
+    assert office.found and "info@seg-msh.de" in office.text
+
+
+def test_an_event_without_a_venue_has_no_place(engine: Engine) -> None:
+    """An event's place is its `place` field: the Landkreis its topic names is no venue."""
+    unknown = engine.ask("Wo findet der Regionaldialog am 13.06.2024 statt?")
+    assert not unknown.found and unknown.intent == "partial" and "13.06.2024" in unknown.text
+    known = engine.ask("Wo fand der 5. Regionaldialog statt?")  # negative: a filled place answers
+    assert known.found and "Wettelrode" in known.text
+
+
+def test_a_date_in_the_question_prefers_the_entry_about_that_day(engine: Engine) -> None:
+    answer = engine.ask("Worum ging es beim Regionaldialog im Januar 2022?")
+    assert answer.found and "19.01.2022" in answer.text
+    later = engine.ask("Worum ging es beim Regionaldialog im Oktober 2022?")
+    assert later.found and "12.10.2022" in later.text and "19.01.2022" not in later.text

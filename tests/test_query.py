@@ -167,3 +167,25 @@ def test_counted_noun() -> None:
 )
 def test_places_the_question_is_about(question: str, places: set[str]) -> None:
     assert understand(question, SERIES).places == places
+
+
+@pytest.mark.parametrize(
+    ("question", "dates"),
+    [
+        ("Wo findet der Regionaldialog am 13.06.2024 statt?", ((2024, 6, 13),)),
+        ("Was war beim Regionaldialog im Januar 2022?", ((2022, 1, None),)),
+        ("What happened in June 2023?", ((2023, 6, None),)),
+        ("Was war im Mai?", ()),  # a month without its year names no date
+        ("Was kostet es 2024?", ()),
+        ("Ist der 31.13.2024 ein Termin?", ()),  # no such month
+        ("Kann man sich mai melden?", ()),
+    ],
+)
+def test_dates_the_question_names(question: str, dates: tuple) -> None:
+    assert understand(question, SERIES).dates == dates
+
+
+def test_idioms_are_no_cues() -> None:
+    assert understand("Fand der Regionaldialog im Januar 2022 vor Ort statt?", SERIES).field is None
+    assert understand("Wo ist der Ort des Treffens?", SERIES).field == "place"
+    assert understand("An welchem Tag ist der Sprechtag?", SERIES).field == "date"

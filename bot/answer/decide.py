@@ -76,8 +76,11 @@ def unambiguous(gap: float, value: float, threshold: float, margin: float, confl
     return Check("margin", passed, gap, margin)
 
 
-def has_asked_value(field: str | None, text: str, counted: frozenset[str] = frozenset()) -> Check:
-    return Check("asked_field", carries(field, text, counted), field or "-", "Wert im Text")
+def has_asked_value(
+    field: str | None, text: str, counted: frozenset[str] = frozenset(), unset: bool = False
+) -> Check:
+    """The answer must hold a value of the asked kind; `unset`: the entry's own field for it is empty."""
+    return Check("asked_field", not unset and carries(field, text, counted), field or "-", "Wert im Text")
 
 
 def covers(content: Iterable[str], known: set[str]) -> Check:

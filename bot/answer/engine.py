@@ -8,6 +8,7 @@ Channel-agnostic: the terminal and Telegram both call `Engine.ask`.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -68,7 +69,13 @@ STEP_QUESTIONS = {
     ("next", "de"): "Wann ist der nächste Termin?",
     ("next", "en"): "When is the next date?",
 }
-OWNER_FIELDS = ("organisation", "organiser", "body", "parent")  # the fields naming the body an entry belongs to
+PERSONAL_FIELDS = ("email", "phone")  # details that belong to one person, not to their office
+OWNER_FIELDS = (
+    "organisation",
+    "organiser",
+    "body",
+    "parent",
+)  # the fields naming the body an entry belongs to
 MAX_ANSWER_CHARS = 900  # with the source line; a sibling's sentences are only added below this
 PASSAGE_SLACK = 60  # a passage this little over the budget is shown whole rather than cut to sentences
 
@@ -392,6 +399,11 @@ class Engine:
             if wanted is not None:
                 named.add(wanted.id)
                 rival = {e.id for e in state.events if e.series == series and e.id != wanted.id}
+        on_day = [e for e in state.events if _on_date(e, query.dates) and query.series in (None, e.series)]
+        if len(on_day) == 1 and query.ordinal is None:  # "der Regionaldialog im Januar 2022": that one event
+            named.add(on_day[0].id)
+            if on_day[0].series:
+                rival |= {e.id for e in state.events if e.series == on_day[0].series and e.id != on_day[0].id}
         for entry_id in named:
             if all(h.entry.id != entry_id for h in head) and (entry := state.by_id.get(entry_id)):
                 cosine = entry_cosine(state.index, state.position[entry_id], vector)
@@ -402,7 +414,7 @@ class Engine:
             # an entry about a named body (its project, event or person) is as much "named" as the body:
             # retrieval decides between them ("Was plant die PG MINT?" → the planned project)
             about_named = entry.id in named or any(getattr(entry, ref, None) in named for ref in OWNER_FIELDS)
-            score = about_named - 2 * (entry.id in rival)
+            score = about_named - 2 * (entry.id in rival) + _on_date(entry, query.dates)
             if query.field and (
                 isinstance(entry, prefer)
                 or _holds(entry, query.field, state)
@@ -415,10 +427,29 @@ class Engine:
         head.sort(key=lambda h: h.score, reverse=True)
         return head
 
+    def _person_first(self, query: Query, hits: list[Hit], state: _State, vector: np.ndarray) -> list[Hit]:
+        """A person's own e-mail or phone number can only come from that person's entry: "die Mailadresse von
+        Henning Mertens" is answered (or not) by his entry, never by the office address a better hit shows."""
+        if query.field not in PERSONAL_FIELDS:
+            return hits
+        persons = [
+            i
+            for i in state.named(set(query.stems) | set(query.expanded))
+            if isinstance(state.by_id[i], Contact)
+        ]
+        if len(persons) != 1 or hits[0].entry.id == persons[0]:
+            return hits
+        own = next((h for h in hits if h.entry.id == persons[0]), None)
+        if own is None:
+            cosine = entry_cosine(state.index, state.position[persons[0]], vector)
+            own = Hit(state.by_id[persons[0]], self.config.search.dense_weight * cosine, cosine, 0.0)
+        return [own, *(h for h in hits if h is not own)]
+
     def _single(self, query: Query, result: Result, state: _State, today: date, vector: np.ndarray) -> Answer:
         """One entry answers – fields first, then its best sentences; a close sibling from the same source
         may add its best sentences. The checks read what the chosen entry says, not what the sibling adds."""
         hits = self._choose(query, result, state, vector)
+        hits = self._person_first(query, hits, state, vector)
         chosen = hits[0]
         s = self.config.search
         runner = next((h for h in hits[1:] if h.entry.id != chosen.entry.id), None)
@@ -457,7 +488,7 @@ class Engine:
             decide.confident(value, threshold),
             decide.places_agree(query.places, set(state.places(entry)) | set(places_in(body))),
             decide.unambiguous(gap, value, threshold, s.margin, conflicting=bool(features["conflicting"])),
-            decide.has_asked_value(query.field, body, query.counted),
+            decide.has_asked_value(query.field, body, query.counted, unset=_unset(entry, query.field)),
         ]
         verdict = decide.verdict(query.text, checks)
         if verdict.action != "answer" and (options := self._options(query, hits, coverage, weights, verdict)):
@@ -882,6 +913,31 @@ class Engine:
         for round_ in zip(*queues, strict=False):
             out += round_
         return out[:n]
+
+
+_DAY = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b")
+
+
+def _on_date(entry: AnyEntry, dates: tuple[tuple[int, int, int | None], ...]) -> bool:
+    """Whether an entry is about a date the question names: an event on that day (a month named alone matches
+    its days) or a text giving that date ("Beim 8. Regionaldialog (20.02.2024) …")."""
+    when = entry.date if isinstance(entry, Event) else None
+    specific = len(set(_DAY.findall(entry.text))) <= 2  # an overview of many dates is about none of them
+    for year, month, day in dates:
+        if when is not None and (when.year, when.month) == (year, month) and day in (None, when.day):
+            return True
+        if not specific:
+            continue
+        days = rf"{day:02d}|{day}" if day else r"\d{1,2}"
+        if re.search(rf"\b(?:{days})\.0?{month}\.{year}\b", entry.text):
+            return True
+    return False
+
+
+def _unset(entry: AnyEntry, field: str | None) -> bool:
+    """An event's place is its `place` field: without it, a town its text mentions is no venue ("Wo findet
+    der Regionaldialog am 13.06. statt?" – the Landkreis of its topic is not where it takes place)."""
+    return field == "place" and isinstance(entry, Event) and not entry.place
 
 
 def _holds(entry: AnyEntry, field: str, state: _State) -> bool:

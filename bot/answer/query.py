@@ -63,7 +63,10 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
         "=amount", "=cost", "=costs", "beitrag", "=zahlt", "=bezahlt",
     ),
     "place": _cues("=wo", "=where", "=ort", "veranstaltungsort", "=wohin", "=location", "=venue"),
-    "date": _cues("=wann", "=when", "=datum", "=date", "=seit =wann"),
+    "date": _cues(
+        "=wann", "=when", "=datum", "=date", "=seit =wann", "=an =welchem =tag", "=welcher =tag", "=which =day",
+        "=what =day", "=on =what =day",
+    ),
     "topic": _cues("=thema", "=themen", "=worum", "=topic", "=topics", "=woruber", "=about =what"),
 }  # fmt: skip
 
@@ -245,6 +248,8 @@ class Query:
     """Stems of the noun a count question counts ("Wie viele *Mitglieder* …?") and of its synonyms."""
     expanded: tuple[str, ...] = ()
     """Stems the staff's synonym list adds ("AG" → "Arbeitsgruppe")."""
+    dates: tuple[Day, ...] = ()
+    """Dates the question names ("Regionaldialog im Januar 2022")."""
 
 
 def _matches(words: tuple[str, ...], cue: Cue, start: int) -> bool:
@@ -301,6 +306,10 @@ def compound_head(word: str, start: int, index: CueIndex) -> str | None:
     return None
 
 
+# Word runs that look like a cue but are idioms: "vor Ort" (on site) asks for no place.
+IDIOMS: dict[str, tuple[Cue, ...]] = {"idiom": _cues("=vor =ort", "=on =site", "=in =erster =linie")}
+
+
 def cue_hits(words: tuple[str, ...], index: CueIndex) -> dict[str, set[int]]:
     """For each cue key found among `words`, the indexes of the words its cues cover. A one-word prefix cue
     that starts a compound yields to a value kind its head names ("Mitgliedsbeitrag" is a Beitrag)."""
@@ -315,7 +324,8 @@ def cue_hits(words: tuple[str, ...], index: CueIndex) -> dict[str, set[int]]:
             if len(cue) == 1 and len(word) - len(cue[0]) >= MIN_HEAD and key not in HEAD_KEYS:
                 key = compound_head(word, len(cue[0]), index) or key
             hits.setdefault(key, set()).update(range(i, i + len(cue)))
-    return hits
+    idiom = hits.pop("idiom", set())
+    return {key: covered for key, covered in hits.items() if not covered <= idiom} if idiom else hits
 
 
 def first_cue(hits: dict[str, set[int]], table: dict[str, tuple[Cue, ...]]) -> str | None:
@@ -323,7 +333,7 @@ def first_cue(hits: dict[str, set[int]], table: dict[str, tuple[Cue, ...]]) -> s
     return next((key for key in table if key in hits), None)
 
 
-_ALL_CUES = compile_cues(FIELD_CUES, TIME_CUES, LISTING_CUES)
+_ALL_CUES = compile_cues(FIELD_CUES, TIME_CUES, LISTING_CUES, IDIOMS)
 
 
 def language_of(words: tuple[str, ...]) -> Literal["de", "en"]:
@@ -354,6 +364,29 @@ def ordinal_of(folded: str, series_words: frozenset[str] = frozenset()) -> int |
         if _is_series_word(m[0], series_words) and (n := _NUMBER_AFTER.match(folded[m.end() :])):
             return int(n[1])
     return None
+
+
+MONTHS = {
+    "januar": 1, "jaenner": 1, "january": 1, "februar": 2, "february": 2, "marz": 3, "maerz": 3, "march": 3,
+    "april": 4, "mai": 5, "may": 5, "juni": 6, "june": 6, "juli": 7, "july": 7, "august": 8, "september": 9,
+    "oktober": 10, "october": 10, "november": 11, "dezember": 12, "december": 12,
+}  # fmt: skip
+_FULL_DATE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d\d)\b")
+_MONTH_YEAR = re.compile(r"\b(" + "|".join(MONTHS) + r")\s+((?:19|20)\d\d)\b")
+
+Day = tuple[int, int, int | None]
+"""(year, month, day or None) of a date the question names."""
+
+
+def dates_of(folded: str) -> tuple[Day, ...]:
+    """Dates the question names: "am 13.06.2024", "im Januar 2022" (a month needs its year to count)."""
+    found: list[Day] = []
+    for m in _FULL_DATE.finditer(folded):
+        day, month, year = int(m[1]), int(m[2]), int(m[3])
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            found.append((year, month, day))
+    found += [(int(m[2]), MONTHS[m[1]], None) for m in _MONTH_YEAR.finditer(folded)]
+    return tuple(found)
 
 
 _COUNTED = re.compile(r"\b(?:wie ?viele|anzahl (?:der|an|von)?|how many|number of)\s+([^\W\d_]+)")
@@ -414,4 +447,5 @@ def understand(
         stems=stems,
         counted=counted_of(folded, synonyms),
         expanded=tuple(synonyms.expand(text)) if synonyms else (),
+        dates=dates_of(folded),
     )

@@ -436,3 +436,18 @@ def test_a_date_in_the_question_prefers_the_entry_about_that_day(engine: Engine)
     assert answer.found and "19.01.2022" in answer.text
     later = engine.ask("Worum ging es beim Regionaldialog im Oktober 2022?")
     assert later.found and "12.10.2022" in later.text and "19.01.2022" not in later.text
+
+
+def test_two_asked_fields_are_both_answered(engine: Engine) -> None:
+    answer = engine.ask("Seit wann gibt es das Regionalforum Halle und wer hat dort den Vorsitz?")
+    assert answer.found and "1996" in answer.text and "Bannert" in answer.text
+    single = engine.ask(
+        "Wer ist stellvertretender Vorsitzender im Regionalforum Halle?"
+    )  # negative: one field
+    assert single.found and "Wiegand" in single.text and "1996" not in single.text
+
+
+def test_the_entry_holding_the_asked_field_beats_one_of_its_kind(engine: Engine) -> None:
+    """The forum's focus_areas answer "Schwerpunkte", not its working group (also an organisation)."""
+    answer = engine.ask("Welche Schwerpunkte setzt das Regionalforum Halle?")
+    assert answer.found and answer.text.count("•") >= 5 and "Daseinsvorsorge" in answer.text

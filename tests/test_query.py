@@ -54,6 +54,7 @@ SERIES = [
         ("Wie hoch ist der Mitgliedsbeitrag?", "amount"),  # the compound's head decides: a Beitrag
         ("Wie lautet die Mitgliedsnummer?", "members"),  # "nummer" names no value kind: the first part stays
         ("Welche Mitgliedskommunen gibt es?", "members"),
+        ("Was kostet die Mitgliedschaft?", "amount"),  # a membership, not its members
         ("Wann ist der Anmeldeschluss?", "date"),
         ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
     ],
@@ -189,3 +190,19 @@ def test_idioms_are_no_cues() -> None:
     assert understand("Fand der Regionaldialog im Januar 2022 vor Ort statt?", SERIES).field is None
     assert understand("Wo ist der Ort des Treffens?", SERIES).field == "place"
     assert understand("An welchem Tag ist der Sprechtag?", SERIES).field == "date"
+
+
+@pytest.mark.parametrize(
+    ("question", "field", "also"),
+    [
+        ("Seit wann gibt es das Forum und wer hat den Vorsitz?", "chair", ("date",)),
+        ("Wann und wo findet der Regionaldialog statt?", "place", ("date",)),
+        ("Wie viele Mitglieder hat die AG und wer leitet sie?", "count", ("chair",)),
+        ("Wer ist stellvertretender Vorsitzender?", "deputy", ()),  # one clause: the deputy alone
+        ("Was macht die AG Verkehr und Mobilität?", None, ()),  # "und" inside a name asks nothing more
+        ("Wie hoch ist der Mitgliedsbeitrag?", "amount", ()),
+    ],
+)
+def test_further_fields_come_from_clauses_of_their_own(question: str, field: str | None, also: tuple) -> None:
+    query = understand(question, SERIES)
+    assert (query.field, query.also) == (field, also)

@@ -410,16 +410,22 @@ class Engine:
                 head.append(Hit(entry=entry, score=s.dense_weight * cosine, dense=cosine, lexical=0.0))
         prefer = _PREFERS.get(query.field or "", ())
 
+        def holds(entry: AnyEntry) -> bool:
+            return bool(query.field) and (
+                _holds(entry, query.field or "", state)
+                or (query.field in VALUE_PATTERNS and carries(query.field, entry.text, query.counted))
+            )
+
+        # the kind of entry that would hold the asked field counts only when no candidate holds it itself
+        # ("Arbeitsschwerpunkte des Regionalforums": the forum with its focus_areas, not its working group)
+        holders = {h.entry.id for h in head if holds(h.entry)}
+
         def preferred(entry: AnyEntry) -> int:
             # an entry about a named body (its project, event or person) is as much "named" as the body:
             # retrieval decides between them ("Was plant die PG MINT?" → the planned project)
             about_named = entry.id in named or any(getattr(entry, ref, None) in named for ref in OWNER_FIELDS)
             score = about_named - 2 * (entry.id in rival) + _on_date(entry, query.dates)
-            if query.field and (
-                isinstance(entry, prefer)
-                or _holds(entry, query.field, state)
-                or (query.field in VALUE_PATTERNS and carries(query.field, entry.text, query.counted))
-            ):
+            if entry.id in holders or (query.field and not holders and isinstance(entry, prefer)):
                 score += 1
             return score
 
@@ -531,7 +537,12 @@ class Engine:
         """The asked field (if the entry has it) with the best sentences for context, or the best sentences;
         then what an answer of its type always says."""
         budget = self.config.answer.max_chars
-        if fielded := field_text(entry, query.field, state.by_id, today, language=query.language):
+        fields = [
+            text
+            for name in dict.fromkeys((query.field, *query.also))
+            if (text := field_text(entry, name, state.by_id, today, language=query.language))
+        ]
+        if fielded := "\n".join(fields):
             rest = budget - len(fielded)
             context = self._passage(query, entry, weights, state, vector, rest) if rest > 80 else ""
             text = f"{fielded}\n{context}" if context else fielded

@@ -38,7 +38,7 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
         "=participate", "=participates", "=participants", "=involved",
     ),
     "chair": _cues(
-        "vorsitz", "=leitet", "=leiter", "=leiterin", "=leitung", "=chair", "=chairs", "=chaired",
+        "vorsitz", "=leitet", "=leiter", "=leiterin", "=leitung", "=chair", "=chairs", "=chaired", "=chairing",
         "=chairman", "=chairperson", "=chef", "=chefin", "=head", "=heads", "=leads", "geschaftsfuhr",
         "geschaeftsfuehr", "=director", "=managing", "=vorstand",
     ),
@@ -250,6 +250,8 @@ class Query:
     """Stems the staff's synonym list adds ("AG" → "Arbeitsgruppe")."""
     dates: tuple[Day, ...] = ()
     """Dates the question names ("Regionaldialog im Januar 2022")."""
+    also: tuple[str, ...] = ()
+    """Further fields asked in clauses of their own ("Wann wurde es gegründet *und wer leitet es*?")."""
 
 
 def _matches(words: tuple[str, ...], cue: Cue, start: int) -> bool:
@@ -287,6 +289,7 @@ def compile_cues(*tables: dict[str, tuple[Cue, ...]]) -> CueIndex:
 
 # Value kinds a compound's last part can name: "Mitglieds|beitrag" asks for an amount, not for members.
 HEAD_KEYS = frozenset({"amount", "phone", "email", "deadline", "address", "hours", "duration"})
+DERIVED = frozenset({"schaft", "schaften"})  # endings that make another noun of a cue word
 MIN_HEAD = 4  # letters a compound's last part needs to count as a head ("beitrag", "nummer", not "er")
 
 
@@ -321,6 +324,8 @@ def cue_hits(words: tuple[str, ...], index: CueIndex) -> dict[str, set[int]]:
         for key, cue in candidates:
             if not _matches(words, cue, i):
                 continue
+            if len(cue) == 1 and word[len(cue[0]) :] in DERIVED:
+                continue  # "Mitgliedschaft" is a membership, not the members
             if len(cue) == 1 and len(word) - len(cue[0]) >= MIN_HEAD and key not in HEAD_KEYS:
                 key = compound_head(word, len(cue[0]), index) or key
             hits.setdefault(key, set()).update(range(i, i + len(cue)))
@@ -409,6 +414,21 @@ def field_of(folded: str, hits: dict[str, set[int]]) -> str | None:
     return first_cue(hits, FIELD_CUES)
 
 
+_CLAUSES = re.compile(r"\b(?:und|and|sowie|plus)\b|[,;]")
+
+
+def further_fields(folded: str, field: str | None) -> tuple[str, ...]:
+    """Fields asked in later clauses: "Wann und wo …?", "… gegründet und wer leitet es?". Within one clause
+    only the first cue counts ("Wer ist stellvertretender Vorsitzender?" asks for the deputy alone)."""
+    found: list[str] = []
+    for clause in _CLAUSES.split(folded):
+        words = tuple(_WORD.findall(clause))
+        key = field_of(clause, cue_hits(words, _ALL_CUES)) if words else None
+        if key and key != field and key not in found:
+            found.append(key)
+    return tuple(found)
+
+
 def series_of(stems: set[str], series: Iterable[tuple[frozenset[str], str]]) -> str | None:
     """The event series the question names, the most specific one when several fit."""
     named = [(len(terms), name) for terms, name in series if terms and terms <= stems]
@@ -432,12 +452,13 @@ def understand(
     cued = set().union(*hits.values())
     rest = " ".join(w for i, w in enumerate(words) if i not in cued and w not in FILLER)
     content = tuple(tokens(rest, vocabulary))
+    field = field_of(folded, hits)
     return Query(
         text=text,
         folded=folded,
         words=words,
         language=language_of(words),
-        field=field_of(folded, hits),
+        field=field,
         time=time_of(folded, hits),
         listing=first_cue(hits, LISTING_CUES),  # type: ignore[arg-type]
         ordinal=ordinal_of(folded, series_words),
@@ -448,4 +469,5 @@ def understand(
         counted=counted_of(folded, synonyms),
         expanded=tuple(synonyms.expand(text)) if synonyms else (),
         dates=dates_of(folded),
+        also=further_fields(folded, field),
     )

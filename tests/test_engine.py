@@ -451,3 +451,13 @@ def test_the_entry_holding_the_asked_field_beats_one_of_its_kind(engine: Engine)
     """The forum's focus_areas answer "Schwerpunkte", not its working group (also an organisation)."""
     answer = engine.ask("Welche Schwerpunkte setzt das Regionalforum Halle?")
     assert answer.found and answer.text.count("•") >= 5 and "Daseinsvorsorge" in answer.text
+
+
+def test_a_linked_entry_adds_what_the_chosen_one_lacks(engine: Engine) -> None:
+    """The event says where; its linked ÖPNV part names the buses."""
+    answer = engine.ask("Welche Busangebote gab es beim Regionaldialog in Wettelrode?")
+    assert answer.found and "Wettelrode" in answer.text and "RadBus" in answer.text
+    when = engine.ask(
+        "Wann war der Regionaldialog in Wettelrode?"
+    )  # negative: nothing lacking, nothing added
+    assert when.found and "12.10.2022" in when.text and "RadBus" not in when.text

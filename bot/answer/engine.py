@@ -76,6 +76,7 @@ OWNER_FIELDS = (
     "body",
     "parent",
 )  # the fields naming the body an entry belongs to
+EN_LEAD = "From my sources (in German):"  # English questions: the knowledge itself stays German
 MAX_ANSWER_CHARS = 900  # with the source line; a sibling's sentences are only added below this
 PASSAGE_SLACK = 60  # a passage this little over the budget is shown whole rather than cut to sentences
 
@@ -504,13 +505,24 @@ class Engine:
         if verdict.action == "partial":
             return replace(self._partial(query, entry, weights, state, vector, hits), features=features)
         shown = [entry]
-        if sibling and runner and gap < self.config.answer.sibling_gap:
-            extra = self._passage(query, runner.entry, weights, state, vector, budget=220)
-            note = source_note([entry, runner.entry], language=query.language)
-            combined = f"{body}\n\n{runner.entry.title}: {extra}"
-            if _adds(extra, body, weights, state) and len(combined) + len(note) + 2 <= MAX_ANSWER_CHARS:
+        addition = runner if sibling and runner and gap < self.config.answer.sibling_gap else None
+        complement = (
+            None
+            if addition
+            else next(
+                (h for h in hits[1:COMPLEMENT_DEPTH] if _complements(entry, h, chosen, body, weights, state)),
+                None,
+            )
+        )
+        if (addition := addition or complement) is not None:
+            extra = self._passage(query, addition.entry, weights, state, vector, budget=220)
+            note = source_note([entry, addition.entry], language=query.language)
+            combined = f"{body}\n\n{addition.entry.title}: {extra}"
+            adds = extra not in body if complement else _adds(extra, body, weights, state)
+            framing = len(EN_LEAD) + 1 if query.language == "en" else 0
+            if adds and len(combined) + len(note) + 2 + framing <= MAX_ANSWER_CHARS:
                 body = combined
-                shown.append(runner.entry)
+                shown.append(addition.entry)
         person = getattr(entry, query.field, None) if query.field in ("chair", "deputy") else None
         answer = Answer(
             question=query.text,
@@ -853,7 +865,7 @@ class Engine:
     def _frame(query: Query, answer: Answer) -> Answer:
         """English questions get an English lead-in; the knowledge itself stays German."""
         if query.language == "en" and answer.found:
-            return replace(answer, text=f"From my sources (in German):\n{answer.text}", language="en")
+            return replace(answer, text=f"{EN_LEAD}\n{answer.text}", language="en")
         return replace(answer, language=query.language)
 
     def _more(self, hits: list[Hit], today: date, shown: list[AnyEntry], language: str = "de") -> list[str]:
@@ -975,6 +987,28 @@ def _siblings(a: AnyEntry, b: AnyEntry) -> bool:
     share = len(ta & tb) / min(len(ta), len(tb)) if ta and tb else 0.0
     linked = b.id in {ref for _, ref in a.references()} or a.id in {ref for _, ref in b.references()}
     return share >= 0.6 or (linked and share >= 0.5)
+
+
+COMPLEMENT_SHARE = 0.25  # of the question's term weight a linked entry must add that the answer lacks
+COMPLEMENT_GAP = 0.3  # and it may score at most this much below the chosen entry
+COMPLEMENT_DEPTH = 10  # among the first hits after the chosen one (those within COMPLEMENT_GAP)
+
+
+def _complements(
+    entry: AnyEntry, runner: Hit, chosen: Hit, body: str, weights: dict[str, float], state: _State
+) -> bool:
+    """A linked entry (the ÖPNV part of the event asked about) that holds what the answer lacks: "Welche
+    Busangebote wurden in Wettelrode vorgestellt?" – the event says where, its linked part which buses."""
+    other = runner.entry
+    linked = other.id in {ref for _, ref in entry.references()} or entry.id in {
+        ref for _, ref in other.references()
+    }
+    total = sum(weights.values())
+    if not linked or not total or chosen.score - runner.score > COMPLEMENT_GAP:
+        return False
+    have = set(tokens(body, state.index.vocabulary)) | state.terms(entry)
+    adds = sum(w for t, w in weights.items() if t not in have and t in state.terms(other))
+    return adds / total >= COMPLEMENT_SHARE
 
 
 def _adds(extra: str, body: str, weights: dict[str, float], state: _State) -> bool:

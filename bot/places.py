@@ -78,7 +78,8 @@ METROPOLREGIONEN = {
     "Rhein-Ruhr": ["Ruhrgebiet", "Metropole Ruhr", "Ruhr"],
     "Stuttgart": [],
 }
-# Towns and landscapes of the region the knowledge is about that the GeoNames list misses or names otherwise.
+# Towns and landscapes that the GeoNames list misses or names otherwise: of the region the knowledge is about,
+# and landscapes elsewhere that questions about other regions name.
 REGION = {
     "Lutherstadt Eisleben": ["Eisleben"],
     "Lutherstadt Wittenberg": [],
@@ -96,6 +97,40 @@ REGION = {
     "Erzgebirge": [],
     "Vogtland": [],
     "Halle (Saale)": ["Halle an der Saale", "Halle/Saale", "Halle/S."],
+    # landscapes and planning regions elsewhere in Germany (GeoNames lists towns only)
+    "Oberlausitz": ["Upper Lusatia"],
+    "Niederlausitz": ["Lower Lusatia"],
+    "Niederschlesien": ["Lower Silesia"],
+    "Spreewald": [],
+    "Uckermark": [],
+    "Prignitz": [],
+    "Fläming": [],
+    "Barnim": [],
+    "Oderbruch": [],
+    "Vorpommern": ["Western Pomerania"],
+    "Ostfriesland": ["East Frisia"],
+    "Emsland": [],
+    "Münsterland": [],
+    "Sauerland": [],
+    "Siegerland": [],
+    "Westerwald": [],
+    "Eifel": [],
+    "Hunsrück": [],
+    "Pfalz": ["Palatinate"],
+    "Odenwald": [],
+    "Schwarzwald": ["Black Forest"],
+    "Allgäu": [],
+    "Bodensee": ["Lake Constance"],
+    "Oberpfalz": ["Upper Palatinate"],
+    "Oberfranken": ["Upper Franconia"],
+    "Mittelfranken": [],
+    "Unterfranken": ["Lower Franconia"],
+    "Oberbayern": ["Upper Bavaria"],
+    "Niederbayern": ["Lower Bavaria"],
+    "Rhön": [],
+    "Lüneburger Heide": ["Lüneburg Heath"],
+    "Wendland": [],
+    "Elbe-Elster": [],
 }
 # Parts of a Land named by direction ("Westsachsen", "South Thuringia"): other regions than the one covered.
 _DIRECTIONS = {

@@ -107,3 +107,12 @@ def test_parts_of_a_land_by_direction_are_other_regions() -> None:
     assert places_in("projects of the regional management of South Thuringia") == {"sudthuringen"}
     assert places_in("What is it in North Thuringia about?") == {"nordthuringen"}
     assert places_in("Regionalmanagement Nordthüringen") == {"nordthuringen"}
+
+
+def test_landscapes_elsewhere_are_places() -> None:
+    assert places_in("Wer leitet den Regionalen Planungsverband Oberlausitz-Niederschlesien?") == {
+        "oberlausitz",
+        "niederschlesien",
+    }
+    assert places_in("Gibt es so etwas auch im Allgäu?") == {"allgau"}
+    assert places_in("Wer leitet das Regionalforum Halle?") == {"halle"}  # negative: only what is named

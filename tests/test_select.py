@@ -46,6 +46,10 @@ def test_counts_need_the_number_next_to_the_counted_noun() -> None:
     assert carries("count", "Eine mehr als 500jährige Geschichte als Bergbauregion.", years)
     assert carries("count", "Die 10-jährige Laufzeit endet 2030.", years)
     assert not carries("count", "Die 3-köpfige Jury tagte am 12.10.2022.", years)
+    # a unit symbol stands for the noun it abbreviates
+    area = frozenset(tokens("Quadratkilometer"))
+    assert carries("count", "ein Masterplan für die 6.500 km² große Gewässerlandschaft", area)
+    assert not carries("count", "ein Masterplan für die 65 km lange Strecke", area)
 
 
 def test_points_back_on_pronoun_starts_only() -> None:

@@ -94,6 +94,12 @@ _UNITS = frozenset(
         "meter",
     ]
 )
+# Unit symbols and the nouns they abbreviate, for count questions that name the unit.
+UNITS = {
+    "km²": "Quadratkilometer", "qkm": "Quadratkilometer", "m²": "Quadratmeter", "qm": "Quadratmeter",
+    "km": "Kilometer", "ha": "Hektar", "%": "Prozent", "mw": "Megawatt", "kw": "Kilowatt", "t": "Tonnen",
+}  # fmt: skip
+_UNIT = re.compile(r"\s?(km²|qkm|m²|qm|km|ha|%|mw|kw|t)(?![\w²])", re.IGNORECASE)
 _GLUED = re.compile(r"\b\d+-?([^\W\d_]{3,})")  # a number written together with what it counts
 _DATE_OR_YEAR = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}|(19|20)\d\d")
 _NUMBER = re.compile(
@@ -168,6 +174,8 @@ def counts(text: str, counted: frozenset[str]) -> bool:
     for m in _NUMBER.finditer(text):
         if _DATE_OR_YEAR.fullmatch(m[1]):
             continue
+        if (unit := _UNIT.match(text, m.end())) and _counted(UNITS[unit[1].lower()], counted):
+            return True  # "6.500 km²" answers "Wie viele Quadratkilometer …?"
         following = _WORD.findall(text[m.end() : m.end() + 60])[:3]
         if named and any(_counted(w, counted) for w in following):
             return True

@@ -8,7 +8,7 @@ confidence is capped at 1 exactly as the engine does, so thresholds above 1 neve
 The held-out set (benchmarks/heldout_questions.yaml) is never passed here; it is only reported.
 Prints the chosen values; copy them into config.yaml's `search` section.
 
-    python benchmarks/calibrate.py [FILES…]   # default: dev set + both calibration sets
+    python benchmarks/calibrate.py [FILES…]   # default: dev set + the calibration sets
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ DEFAULT = [
     ROOT / "benchmarks" / "calibration_questions.yaml",
     ROOT / "benchmarks" / "calibration_questions_2.yaml",
     ROOT / "benchmarks" / "calibration_questions_3.yaml",
+    ROOT / "benchmarks" / "calibration_questions_4.yaml",
 ]
 
 

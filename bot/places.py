@@ -308,6 +308,16 @@ def _lands() -> dict[str, set[str]]:
     return out
 
 
+def is_land(place: str) -> bool:
+    """Whether the folded name is one of the sixteen Länder (or one of their other names)."""
+    return place in _land_names()
+
+
+@lru_cache(maxsize=1)
+def _land_names() -> frozenset[str]:
+    return frozenset(fold(name) for land, others in LAENDER.items() for name in [land, *others])
+
+
 def within(place: str, area: str) -> bool:
     """Whether the folded `place` is `area` or lies in it (a town or Landkreis in its Land)."""
     return place == area or area in _lands().get(place, ())

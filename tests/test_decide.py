@@ -68,3 +68,9 @@ def test_places_agree_within_their_land_and_inside_longer_names() -> None:
     assert decide.places_agree({"braunschweig"}, {"hannover braunschweig gottingen wolfsburg"}).passed
     assert not decide.places_agree({"magdeburg"}, {"halle", "saalekreis"}).passed
     assert not decide.places_agree({"sudthuringen"}, {"nordthuringen"}).passed
+
+
+def test_a_place_agrees_with_a_hyphenated_name_it_is_part_of_but_a_land_does_not() -> None:
+    assert decide.places_agree({"sudharz"}, {"mansfeld-sudharz"}).passed  # "im Südharz": the Landkreis
+    assert not decide.places_agree({"sachsen"}, {"sachsen-anhalt"}).passed  # another Land
+    assert not decide.places_agree({"neckar"}, {"mansfeld-sudharz"}).passed

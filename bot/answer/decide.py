@@ -14,7 +14,7 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from bot.answer.select import carries
-from bot.places import within
+from bot.places import is_land, within
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,16 @@ def places_agree(asked: Iterable[str], answered: set[str]) -> Check:
     A place may be part of a longer name ("Braunschweig" in "Metropolregion Hannover Braunschweig …"), and
     an answer about a town or region answers for the Land it lies in ("Nordthüringen" for "Thüringen"), not
     the other way round (a passage about Sachsen-Anhalt says nothing about Magdeburg)."""
-    missing = sorted(p for p in set(asked) if not any(f" {p} " in f" {a} " or within(a, p) for a in answered))
+    missing = sorted(p for p in set(asked) if not any(_names(a, p) or within(a, p) for a in answered))
     return Check("places", not missing, ", ".join(missing) or "-", "in der Antwort")
+
+
+def _names(answered: str, asked: str) -> bool:
+    """The asked place is the answered one or part of its name ("Braunschweig" in "Hannover Braunschweig …",
+    "Südharz" in "Mansfeld-Südharz") – a Land only as a whole word ("Sachsen" is not in "Sachsen-Anhalt")."""
+    if f" {asked} " in f" {answered} ":
+        return True
+    return not is_land(asked) and f" {asked} " in f" {answered.replace('-', ' ')} "
 
 
 def unambiguous(gap: float, value: float, threshold: float, margin: float, conflicting: bool) -> Check:

@@ -73,9 +73,9 @@ METROPOLREGIONEN = {
     "Mitteldeutschland": ["Central Germany"],
     "München": [],
     "Nürnberg": [],
-    "Rhein-Main": ["FrankfurtRheinMain", "Frankfurt/Rhein-Main"],
-    "Rhein-Neckar": [],
-    "Rhein-Ruhr": ["Ruhrgebiet", "Metropole Ruhr", "Ruhr"],
+    "Rhein-Main": ["FrankfurtRheinMain", "Frankfurt/Rhein-Main", "Rhine-Main"],
+    "Rhein-Neckar": ["Rhine-Neckar"],
+    "Rhein-Ruhr": ["Ruhrgebiet", "Metropole Ruhr", "Ruhr", "Rhine-Ruhr", "Ruhr area"],
     "Stuttgart": [],
 }
 # Towns and landscapes that the GeoNames list misses or names otherwise: of the region the knowledge is about,

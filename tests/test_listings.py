@@ -154,3 +154,14 @@ def test_english_funding_overview_and_contact_list() -> None:
     assert listings.contact_list("Wasserstoff", [CONTACT], BY_ID).text.startswith(
         "Ansprechpartner zum Thema „Wasserstoff“:"
     )
+
+
+def test_past_events_latest_first_and_only_before_today() -> None:
+    answer = listings.past_events("q", EVENTS, date(2024, 5, 15), "Regionaldialog", BY_ID, 5)
+    lines = answer.text.split("\n")
+    assert lines[0].startswith("Bisherige Termine (Regionaldialog, Stand 15.05.2024)")
+    assert answer.found and all(
+        "3. Regionaldialog" not in line for line in lines
+    )  # 13.06.2024 is still ahead
+    none = listings.past_events("q", EVENTS, date(2020, 1, 1), "Regionaldialog", BY_ID, 5)
+    assert not none.found

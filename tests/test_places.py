@@ -116,3 +116,9 @@ def test_landscapes_elsewhere_are_places() -> None:
     }
     assert places_in("Gibt es so etwas auch im Allgäu?") == {"allgau"}
     assert places_in("Wer leitet das Regionalforum Halle?") == {"halle"}  # negative: only what is named
+
+
+def test_english_names_of_metropolitan_regions() -> None:
+    assert places_in("Which working groups does the Rhine-Neckar metropolitan region have?") == {
+        "rhein-neckar"
+    }

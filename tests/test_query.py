@@ -54,6 +54,7 @@ SERIES = [
         ("Wie hoch ist der Mitgliedsbeitrag?", "amount"),  # the compound's head decides: a Beitrag
         ("Wie lautet die Mitgliedsnummer?", "members"),  # "nummer" names no value kind: the first part stays
         ("Welche Mitgliedskommunen gibt es?", "members"),
+        ("When was the Regionalforum Halle established?", "founded"),
         ("Was kostet die Mitgliedschaft?", "amount"),  # a membership, not its members
         ("Wann ist der Anmeldeschluss?", "date"),
         ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
@@ -74,6 +75,7 @@ def test_asked_field(question: str, field: str) -> None:
         "Was steht im Vordergrund?",
         "Wann wurde der Förderaufruf geöffnet?",
         "Wer fördert das Projekt Strategische Kooperationsregionen im ländlichen Raum?",  # no address asked
+        "Which established industry clusters does the working group want to expand?",  # an adjective
     ],
 )
 def test_no_false_field(question: str) -> None:
@@ -206,3 +208,17 @@ def test_idioms_are_no_cues() -> None:
 def test_further_fields_come_from_clauses_of_their_own(question: str, field: str | None, also: tuple) -> None:
     query = understand(question, SERIES)
     assert (query.field, query.also) == (field, also)
+
+
+@pytest.mark.parametrize(
+    ("question", "several"),
+    [
+        ("Welche Themen hatten die bisherigen Regionaldialoge?", True),
+        ("Welche Themen hatten die Regionaldialoge bisher?", True),  # a series noun in the plural
+        ("Which were all the previous Regionaldialog topics?", True),
+        ("Wann war der letzte Regionaldialog?", False),
+        ("Was war das Thema beim letzten Regionaldialog?", False),
+    ],
+)
+def test_asks_for_several(question: str, several: bool) -> None:
+    assert understand(question, SERIES).several is several

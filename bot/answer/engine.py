@@ -355,6 +355,16 @@ class Engine:
                 answer = listings.next_events(
                     query.text, state.events, today, query.series, state.by_id, limit, language=query.language
                 )
+            elif query.several:
+                answer = listings.past_events(  # a history may be longer than a look ahead
+                    query.text,
+                    state.events,
+                    today,
+                    query.series,
+                    state.by_id,
+                    2 * limit,
+                    language=query.language,
+                )
             else:
                 answer = listings.last_event(
                     query.text, state.events, today, query.series, state.by_id, language=query.language

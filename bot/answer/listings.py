@@ -119,6 +119,33 @@ def next_events(
     )
 
 
+def past_events(
+    question: str,
+    events: list[Event],
+    today: date,
+    series: str | None,
+    by_id: dict[str, AnyEntry],
+    limit: int,
+    language: str = "de",
+) -> Answer:
+    """The events of `series` before `today`, latest first ("Welche Themen hatten die bisherigen Regionaldialoge?")."""
+    shown = past(series_events(events, series), today)[:limit]
+    if not shown:
+        return Answer(question=question, intent="event", found=False, text="", language=language)
+    words = labels(language)
+    heading = words["past_heading"].format(label=series or words["events"], as_of=as_of(today, language))
+    return Answer(
+        listed=True,
+        question=question,
+        intent="event",
+        found=True,
+        text=bullets(heading, [event_line(e, language) for e in shown]),
+        source_note=source_note(list(shown), language),
+        sources=[source_ref(e) for e in shown],
+        language=language,
+    )
+
+
 def last_event(
     question: str,
     events: list[Event],

@@ -43,7 +43,9 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
         "geschaeftsfuehr", "=director", "=managing", "=vorstand",
     ),
     "legal_form": _cues("rechtsform", "=legal =form", "=registered =association"),
-    "founded": _cues("gegrundet", "gegruendet", "=founded", "=established", "=seit =welchem =jahr"),
+    "founded": _cues(
+        "gegrundet", "gegruendet", "=founded", "=seit =welchem =jahr", "=established =in", "=established =when",
+    ),  # "established" alone is often an adjective ("established clusters"): see _ESTABLISHED
     "hours": _cues(
         "offnungszeit", "oeffnungszeit", "=opening =hours", "uhrzeit", "fahrplan", "fahrzeit", "abfahrtszeit",
         "=zu =welchen =zeiten", "=um =wie =viel =uhr", "=what =time",
@@ -120,6 +122,7 @@ _NUMBER_AFTER = re.compile(r"^\s*(?:nr\.?|nummer|no\.?|#)?\s*(\d{1,2})\b")
 _WORD = re.compile(r"[^\W_]+")
 _ANSTEHEN = re.compile(r"\b(steht|stehen)\b.*\ban\b\W*$")
 _OPENING = re.compile(r"\bwann\b.*\bhat\b.*\bgeoe?ffnet\b")  # "Wann hat X geöffnet?": opening hours
+_ESTABLISHED = re.compile(r"\b(?:was|were|been|be)\b(?:\s+\w+){0,6}\s+established\b")  # passive: founded
 _VORSTEHEN = re.compile(r"\b(steht|stehen|stand)\b.*\bvor\b\W*$")  # separable "vorstehen": to chair
 
 # Verbs and fillers of list questions ("Welche Termine stehen an?", "Gibt es …?"): they say nothing about the topic.
@@ -252,6 +255,8 @@ class Query:
     """Dates the question names ("Regionaldialog im Januar 2022")."""
     also: tuple[str, ...] = ()
     """Further fields asked in clauses of their own ("Wann wurde es gegründet *und wer leitet es*?")."""
+    several: bool = False
+    """The question asks for all of a kind ("die bisherigen Regionaldialoge", "all previous dialogues")."""
 
 
 def _matches(words: tuple[str, ...], cue: Cue, start: int) -> bool:
@@ -411,6 +416,8 @@ def field_of(folded: str, hits: dict[str, set[int]]) -> str | None:
         return "chair"
     if _OPENING.search(folded):
         return "hours"
+    if _ESTABLISHED.search(folded):
+        return "founded"
     return first_cue(hits, FIELD_CUES)
 
 
@@ -427,6 +434,20 @@ def further_fields(folded: str, field: str | None) -> tuple[str, ...]:
         if key and key != field and key not in found:
             found.append(key)
     return tuple(found)
+
+
+_SEVERAL = frozenset(
+    {"bisherigen", "bisherige", "alle", "allen", "samtliche", "saemtliche", "all", "previous"}
+)
+
+
+def asks_several(words: tuple[str, ...], series_words: frozenset[str]) -> bool:
+    """ "Die bisherigen Regionaldialoge", "alle Termine", "previous dialogues": a list, not the latest one.
+    A series noun in the plural counts too ("Regionaldialoge", "Regionaldialogen")."""
+    plural = any(
+        w[:-1] in series_words or w[:-2] in series_words for w in words if w.endswith(("e", "en", "s"))
+    )
+    return plural or any(w in _SEVERAL for w in words)
 
 
 def series_of(stems: set[str], series: Iterable[tuple[frozenset[str], str]]) -> str | None:
@@ -453,6 +474,7 @@ def understand(
     rest = " ".join(w for i, w in enumerate(words) if i not in cued and w not in FILLER)
     content = tuple(tokens(rest, vocabulary))
     field = field_of(folded, hits)
+    expanded = tuple(synonyms.expand(text)) if synonyms else ()
     return Query(
         text=text,
         folded=folded,
@@ -462,12 +484,13 @@ def understand(
         time=time_of(folded, hits),
         listing=first_cue(hits, LISTING_CUES),  # type: ignore[arg-type]
         ordinal=ordinal_of(folded, series_words),
-        series=series_of(set(stems), series),
+        series=series_of(set(stems) | set(expanded), series),
         places=asked_places(text),
         content=content,
         stems=stems,
         counted=counted_of(folded, synonyms),
-        expanded=tuple(synonyms.expand(text)) if synonyms else (),
+        expanded=expanded,
         dates=dates_of(folded),
         also=further_fields(folded, field),
+        several=asks_several(words, series_words),
     )

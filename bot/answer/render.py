@@ -39,6 +39,7 @@ LABELS: dict[str, dict[str, str]] = {
         # listings
         "events": "Veranstaltungen",
         "next_heading": "Nächste Termine ({label}, {as_of}):",
+        "past_heading": "Bisherige Termine ({label}, {as_of}), die jüngsten zuerst:",
         "none_coming": "Zurzeit ist kein kommender Termin ({label}) bekannt ({as_of}).",
         "latest": "Zuletzt: {line}.",
         "contact": "Kontakt: ",
@@ -91,6 +92,7 @@ LABELS: dict[str, dict[str, str]] = {
         "partial_general": "General enquiries: {general}",
         "events": "events",
         "next_heading": "Upcoming events ({label}, {as_of}):",
+        "past_heading": "Past events ({label}, {as_of}), most recent first:",
         "none_coming": "No upcoming event ({label}) is known at the moment ({as_of}).",
         "latest": "Most recent: {line}.",
         "contact": "Contact: ",

@@ -90,6 +90,16 @@ class Synonyms:
                 extra.update((s, None) for s in stems if s not in have)
         return list(extra)
 
+    def alternatives(self, text: str) -> dict[str, frozenset[str]]:
+        """For each stem of a group member named in `text`, the stems of the group's other members: a passage
+        that says "Wertschöpfung" covers the question's "value creation"."""
+        out: dict[str, set[str]] = {}
+        for g, m, _, _ in self._matches(spans(text)):
+            others = {s for i, stems in enumerate(self._stems[g]) if i != m for s in stems}
+            for stem in self._stems[g][m]:
+                out.setdefault(stem, set()).update(others - {stem})
+        return {stem: frozenset(alts) for stem, alts in out.items()}
+
     def expand_text(self, text: str) -> str:
         """`text` with each abbreviation's long form added once: "AG Verkehr" → "AG Verkehr (Arbeitsgruppe)"."""
         norm = unicodedata.normalize("NFKC", text)

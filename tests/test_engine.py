@@ -461,3 +461,13 @@ def test_a_linked_entry_adds_what_the_chosen_one_lacks(engine: Engine) -> None:
         "Wann war der Regionaldialog in Wettelrode?"
     )  # negative: nothing lacking, nothing added
     assert when.found and "12.10.2022" in when.text and "RadBus" not in when.text
+
+
+def test_a_synonym_in_the_passage_covers_the_questions_word(engine: Engine) -> None:
+    """An English question's "value creation" is held by a passage that says "Wertschöpfung" (synonyme.yaml)."""
+    answer = engine.ask("Who should I talk to at the SEG about value creation potentials?")
+    assert answer.found and "Florian Schmidt" in answer.text
+    weather = engine.ask(
+        "Who should I talk to about the weather in Bremen?"
+    )  # negative: no synonym, no answer
+    assert not weather.found

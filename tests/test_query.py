@@ -39,6 +39,8 @@ SERIES = [
         ("Wer ist Ansprechpartner für den Förderaufruf?", "contact"),
         ("An wen wende ich mich?", "contact"),
         ("Wer berät Unternehmen dazu?", "contact"),
+        ("Who should I talk to at the SEG about value creation?", "contact"),
+        ("Wen spreche ich bei der SEG dazu an?", "contact"),
         ("Hat Madlen Beyer eine Telefonnummer?", "phone"),
         ("Wie lautet die E-Mail-Adresse der SEG?", "email"),
         ("Bis wann läuft der Aufruf?", "deadline"),

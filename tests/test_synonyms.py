@@ -209,3 +209,11 @@ def test_a_syntax_error_in_the_synonym_file_is_explained_in_german(tmp_path):
     text = str(problem)
     assert "synonyme.yaml:" in text and "Gruppe" in text
     assert not any(english in text for english in ("expected", "while parsing", "found"))
+
+
+def test_alternatives_map_each_named_stem_to_its_group() -> None:
+    synonyms = Synonyms([["Wertschöpfung", "value creation"], ["AG", "Arbeitsgruppe"]])
+    alternatives = synonyms.alternatives("Who advises on value creation in the AG?")
+    assert "wertschopf" in alternatives["creation"] and "arbeitsgrupp" in alternatives["ag"]
+    assert "advis" not in alternatives  # words of no group have none
+    assert synonyms.alternatives("Wer leitet die Tage der Region?") == {}  # "AG" never inside a word

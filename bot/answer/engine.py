@@ -484,8 +484,11 @@ class Engine:
         entry = chosen.entry
         gap = abs(chosen.score - runner.score) if runner else 1.0
         weights = {t: idf(state.index, t) for t in query_terms(query.text, state.index)}
-        coverage = sum(t in state.index.bm25.vocab_dict for t in weights) / len(weights) if weights else 0.0
-        overlap = _weighted_share(weights, state.terms(entry))
+        alternatives = state.synonyms.alternatives(query.text)
+        vocab = state.index.bm25.vocab_dict
+        known = [t in vocab or any(a in vocab for a in alternatives.get(t, ())) for t in weights]
+        coverage = sum(known) / len(weights) if weights else 0.0
+        overlap = _weighted_share(weights, state.terms(entry), alternatives)
         value = decide.confidence(chosen.dense, coverage, overlap, s.coverage_weight, s.overlap_weight)
         body = self._compose(query, entry, weights, state, today, vector)
         features = {
@@ -983,9 +986,16 @@ def _mentions_day(text: str, event: Event) -> bool:
     return event.date is not None and any(date_text(event.date, lang) in text for lang in ("de", "en"))
 
 
-def _weighted_share(weights: dict[str, float], terms: frozenset[str]) -> float:
+def _weighted_share(
+    weights: dict[str, float], terms: frozenset[str], alternatives: dict[str, frozenset[str]] | None = None
+) -> float:
+    """Idf-weighted share of the question's terms the entry holds – itself or as a synonym of it."""
     total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+    alternatives = alternatives or {}
+    held = sum(
+        w for t, w in weights.items() if t in terms or not alternatives.get(t, frozenset()).isdisjoint(terms)
+    )
+    return held / total if total else 0.0
 
 
 def _siblings(a: AnyEntry, b: AnyEntry) -> bool:

@@ -57,7 +57,8 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
     "contact": _cues(
         "ansprechpart", "ansprechperson", "kontaktperson", "=kontakt", "kontaktier", "=wende", "=wenden",
         "=melden", "=an =wen", "=berat", "=berater", "=beraterin", "=beraten", "=contact", "=advises",
-        "=advise", "=ask =whom", "=who =can =i", "zustandig", "zustaendig",
+        "=advise", "=ask =whom", "=who =can =i", "zustandig", "zustaendig", "=talk =to", "=speak =to",
+        "=get =in =touch", "=wen =spreche", "=wen =kann =ich =fragen",
     ),
     "deadline": _cues("frist", "antragsfrist", "einsendeschluss", "antragsschluss", "=deadline", "=bis =wann", "=until =when"),
     "amount": _cues(

@@ -31,6 +31,7 @@ DEFAULT = [
     ROOT / "benchmarks" / "calibration_questions_2.yaml",
     ROOT / "benchmarks" / "calibration_questions_3.yaml",
     ROOT / "benchmarks" / "calibration_questions_4.yaml",
+    ROOT / "benchmarks" / "calibration_questions_5.yaml",
 ]
 
 

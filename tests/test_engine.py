@@ -471,3 +471,14 @@ def test_a_synonym_in_the_passage_covers_the_questions_word(engine: Engine) -> N
         "Who should I talk to about the weather in Bremen?"
     )  # negative: no synonym, no answer
     assert not weather.found
+
+
+def test_a_two_part_question_gets_both_parts_from_two_entries(engine: Engine) -> None:
+    answer = engine.ask(
+        "Seit wann gibt es die Steuerungsgruppe zur Gewerbeflächenentwicklung, und was ist das erste Vorhaben "
+        "der daraus entstandenen Projektgruppe?"
+    )
+    assert answer.found and "2009" in answer.text and "Potenzialstudie" in answer.text
+    assert len(answer.text) + len(answer.source_note) <= 900
+    one = engine.ask("Seit wann gibt es die Steuerungsgruppe zur Gewerbeflächenentwicklung?")  # negative
+    assert one.found and "2009" in one.text and "Potenzialstudie" not in one.text

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import decide, followup, listings
+from bot.answer import clauses, decide, followup, listings
 from bot.answer.followup import Step
-from bot.answer.query import Query, understand
+from bot.answer.query import FILLER, Query, understand
 from bot.answer.render import (
     Answer,
     Overview,
@@ -340,7 +340,51 @@ class Engine:
             return listed
         if not result.hits:
             return self._decline(query, state)
-        return self._single(query, result, state, today, vector)
+        answer = self._single(query, result, state, today, vector)
+        return self._second_part(query, answer, state, today) if answer.found else answer
+
+    def _second_part(self, query: Query, answer: Answer, state: _State, today: date) -> Answer:
+        """A later clause the answer leaves open is asked about the same subject; both answers are shown when
+        the second comes from another entry and holds what the clause asks ("…, und welchen Teil der Fläche
+        Niedersachsens umfasst sie?")."""
+        first = state.by_id.get(answer.sources[0].id) if answer.sources else None
+        if first is None:
+            return answer
+
+        def weigh(text: str) -> dict[str, float]:
+            return {t: idf(state.index, t) for t in query_terms(text, state.index)}
+
+        alternatives = state.synonyms.alternatives(query.text)
+        held = set(tokens(answer.text, state.index.vocabulary))
+        found = clauses.open_clause(query.text, held, weigh, alternatives)
+        if found is None:
+            return answer
+        position, clause = found
+        # a later clause may lean on the first for its subject ("…, und welchen Teil umfasst sie?")
+        for asked in [f"{clause} ({first.title})", clause] if position else [clause]:
+            sub = self.understand(asked)
+            vector = self.encoder.encode([state.synonyms.expand_text(sub.text)])
+            part = self._single(sub, self.retrieve(sub.text, query_vector=vector), state, today, vector)
+            second = state.by_id.get(part.sources[0].id) if part.found and part.sources else None
+            if second is not None and second.id != first.id:
+                break
+        else:
+            return answer
+        text = part.text.removeprefix(f"{EN_LEAD}\n")
+        asked = {t: w for t, w in weigh(clause).items() if t not in FILLER}
+        before = clauses.held_share(asked, held, alternatives)
+        after = clauses.held_share(asked, set(tokens(text, state.index.vocabulary)), alternatives)
+        if (
+            after <= before or after < clauses.MIN_PART_SHARE
+        ):  # the second answer must hold more of the clause
+            return answer
+        text = clauses.new_part(text, answer.text, set(asked), state.index.vocabulary)
+        combined = f"{answer.text}\n\n{text}"
+        note = source_note([first, second], language=query.language)
+        if len(combined) + len(note) + 2 > MAX_ANSWER_CHARS:
+            return answer
+        sources = [answer.sources[0], part.sources[0], *answer.sources[1:4]]
+        return replace(answer, text=combined, source_note=note, sources=sources)
 
     def _listing(self, query: Query, result: Result, state: _State, today: date) -> Answer | None:
         """Next events of a series, the upcoming events or the open calls – when the question asks for a list

@@ -1,0 +1,60 @@
+"""bot/answer/clauses.py without an encoder: which part of a two-part question an answer leaves open."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.clauses import asks, held_share, new_part, open_clause
+from bot.text import tokens
+
+
+def weigh(text: str) -> dict[str, float]:
+    return {t: 1.0 for t in tokens(text)}
+
+
+@pytest.mark.parametrize(
+    ("clause", "expected"),
+    [
+        ("welchen Teil der Fläche umfasst sie?", True),
+        ("wer leitet sie?", True),
+        ("what is its budget?", True),
+        ("mit welchem Regionalmanagement ist es verbunden?", True),
+        ("Mobilität?", False),  # "AG Verkehr und Mobilität": a name, no question
+        ("die Stadt Halle", False),
+    ],
+)
+def test_a_later_clause_must_ask_on_its_own(clause: str, expected: bool) -> None:
+    assert asks(clause) is expected
+
+
+def test_the_open_clause_is_the_one_the_answer_lacks() -> None:
+    question = "Wie viele Akteure arbeiten zusammen, und welchen Teil der Fläche umfasst die Region?"
+    covers_second = set(tokens("Das Gebiet umfasst ein Drittel der Fläche der Region."))
+    assert open_clause(question, covers_second, weigh, {}) == (0, "Wie viele Akteure arbeiten zusammen")
+    covers_first = set(tokens("Rund 150 Akteure arbeiten in der Region zusammen."))
+    assert open_clause(question, covers_first, weigh, {}) == (
+        1,
+        "welchen Teil der Fläche umfasst die Region?",
+    )
+    both = covers_first | covers_second
+    assert open_clause(question, both, weigh, {}) is None
+
+
+def test_one_part_questions_and_names_with_und_are_never_split() -> None:
+    assert open_clause("Wer leitet die AG Verkehr?", set(), weigh, {}) is None
+    assert (
+        open_clause("Was macht die AG Verkehr und Mobilität?", set(tokens("AG Verkehr")), weigh, {}) is None
+    )
+
+
+def test_synonyms_count_as_held() -> None:
+    weights = {"valu": 1.0, "creation": 1.0}
+    alternatives = {"valu": frozenset({"wertschopf"}), "creation": frozenset({"wertschopf"})}
+    assert held_share(weights, {"wertschopf"}, alternatives) == 1.0
+    assert held_share(weights, {"anderes"}, alternatives) == 0.0
+
+
+def test_the_second_part_drops_what_the_first_says_and_keeps_its_clause() -> None:
+    first = "Die Region ist eine von elf Metropolregionen."
+    second = "Die Region ist eine von elf Metropolregionen. Rund 150 Akteure arbeiten mit."
+    assert new_part(second, first, {"akteur"}, frozenset()) == "Rund 150 Akteure arbeiten mit."

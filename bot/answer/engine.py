@@ -76,6 +76,7 @@ OWNER_FIELDS = (
     "body",
     "parent",
 )  # the fields naming the body an entry belongs to
+SYNONYM_CREDIT = 0.5  # weight of a question term the passage holds only as a synonym
 EN_LEAD = "From my sources (in German):"  # English questions: the knowledge itself stays German
 MAX_ANSWER_CHARS = 900  # with the source line; a sibling's sentences are only added below this
 PASSAGE_SLACK = 60  # a passage this little over the budget is shown whole rather than cut to sentences
@@ -1033,11 +1034,14 @@ def _mentions_day(text: str, event: Event) -> bool:
 def _weighted_share(
     weights: dict[str, float], terms: frozenset[str], alternatives: dict[str, frozenset[str]] | None = None
 ) -> float:
-    """Idf-weighted share of the question's terms the entry holds – itself or as a synonym of it."""
+    """Idf-weighted share of the question's terms the entry holds – itself, or at reduced weight as a synonym
+    (a group may join a verb to a noun: "bewerben" is no "Antrag")."""
     total = sum(weights.values())
     alternatives = alternatives or {}
     held = sum(
-        w for t, w in weights.items() if t in terms or not alternatives.get(t, frozenset()).isdisjoint(terms)
+        w if t in terms else SYNONYM_CREDIT * w
+        for t, w in weights.items()
+        if t in terms or not alternatives.get(t, frozenset()).isdisjoint(terms)
     )
     return held / total if total else 0.0
 

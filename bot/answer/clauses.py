@@ -21,7 +21,7 @@ QUESTION_WORDS = frozenset({
     "which", "why", "whom",
 })  # fmt: skip
 OPEN_SHARE = 0.67  # a clause is open when the answer holds less than this share of its terms' weight
-PART_CHARS = 300  # a second answer longer than this keeps only the sentences about its clause
+PART_CHARS = 200  # a second answer longer than this keeps only the sentences about its clause
 MIN_PART_SHARE = 0.4  # and the answer to it must hold at least this share (and more than the first answer)
 _WORD = re.compile(r"[^\W_]+")
 _FIELDS = compile_cues(FIELD_CUES)

@@ -366,9 +366,46 @@ def places_in(text: str) -> set[str]:
         else:
             word = folded[i]
             if len(word) > 4 and word.endswith("s"):  # genitive: "Leipzigs", "Sachsens"
-                for name in index.get(word[:-1], ()):
-                    if len(name.words) == 1 and not name.ambiguous:
-                        found.add(name.place)
-                        break
+                found |= _single(index, word[:-1])
+            elif place := adjective_place(tokens[i], index):
+                found.add(place)
         i += step
     return found
+
+
+# Adjectives of places that are not the name plus "-er" ("die hallesche Runde", "mitteldeutsche Städte").
+PLACE_ADJECTIVES = {
+    "hallesch": "halle", "hallens": "halle", "mitteldeutsch": "mitteldeutschland", "sachsisch": "sachsen",
+    "thuringisch": "thuringen", "niedersachsisch": "niedersachsen", "anhaltisch": "anhalt",
+    "bayerisch": "bayern", "hessisch": "hessen", "brandenburgisch": "brandenburg",
+}  # fmt: skip
+
+
+# Nouns that only look like "place + -er" (found by trying every unambiguous town name with -er/-r).
+NOT_ADJECTIVES = frozenset({"hammer", "hinter", "lotter", "twister", "boller", "konigsbauer"})
+
+
+def _single(index: dict[str, list[_Name]], word: str) -> set[str]:
+    """The place a single unambiguous name `word` stands for, if any."""
+    return {n.place for n in index.get(word, ()) if len(n.words) == 1 and not n.ambiguous}
+
+
+def adjective_places(text: str) -> list[str]:
+    """Places the adjectives of `text` name, for the search: "die hallesche Runde" also looks for "Halle"."""
+    index = _index()
+    return [place for m in _TOKEN.finditer(text) if (place := adjective_place(m.group(), index))]
+
+
+def adjective_place(token: str, index: dict[str, list[_Name]] | None = None) -> str | None:
+    """The place an adjective names: "Peiner" (Peine), "Leipziger", "Nordthüringer" (Nordthüringen), and the
+    irregular ones of PLACE_ADJECTIVES ("hallesche" → Halle). The "-er" forms only with a capital letter."""
+    index = index if index is not None else _index()
+    word = fold(token)
+    for stem, place in PLACE_ADJECTIVES.items():
+        if word.startswith(stem):
+            return place
+    if token[:1].isupper() and len(word) > 5 and word.endswith("er") and word not in NOT_ADJECTIVES:
+        for base in (word[:-1], word[:-2], word[:-2] + "en"):  # Peine-r, Leipzig-er, Nordthüring-er
+            if found := _single(index, base):
+                return min(found)
+    return None

@@ -122,3 +122,20 @@ def test_english_names_of_metropolitan_regions() -> None:
     assert places_in("Which working groups does the Rhine-Neckar metropolitan region have?") == {
         "rhein-neckar"
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("Wer leitet die hallesche Runde?", {"halle"}),
+        ("Was zahlt der Peiner Kreis?", {"peine"}),
+        ("Gibt es ein Leipziger Forum?", {"leipzig"}),
+        ("Was fordert die Nordthüringer Erklärung?", {"nordthuringen"}),
+        ("Was tun die mitteldeutschen Länder?", {"mitteldeutschland"}),
+        ("Der Leiter und die Bürger", set()),  # ordinary nouns on -er
+        ("Mit dem Hammer", set()),  # a word of its own, not Hamm
+        ("Wer sind die Mitglieder?", set()),
+    ],
+)
+def test_adjectives_name_their_place(text: str, places: set[str]) -> None:
+    assert places_in(text) == places

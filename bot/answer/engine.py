@@ -53,7 +53,7 @@ from bot.index import (
     stale_reason,
 )
 from bot.knowledge import AnyEntry, Contact, Event, FundingCall, Membership, Organisation
-from bot.places import places_in
+from bot.places import adjective_places, places_in
 from bot.search import Hit, Result, entry_cosine, idf, query_terms, search, sentence_scores
 from bot.synonyms import Synonyms, load_synonyms
 from bot.text import sentences, tokens
@@ -307,7 +307,8 @@ class Engine:
     ) -> Result:
         """Hybrid search with the question's synonyms and abbreviations expanded."""
         state = self._state
-        terms = query_terms(question, state.index) + state.synonyms.expand(question)
+        adjectives = " ".join(adjective_places(question))  # "die hallesche Runde" is about Halle
+        terms = query_terms(question, state.index) + state.synonyms.expand(question) + tokens(adjectives)
         if query_vector is None:
             query_vector = self.encoder.encode([state.synonyms.expand_text(question)])
         return search(

@@ -482,3 +482,13 @@ def test_a_two_part_question_gets_both_parts_from_two_entries(engine: Engine) ->
     assert len(answer.text) + len(answer.source_note) <= 900
     one = engine.ask("Seit wann gibt es die Steuerungsgruppe zur Gewerbeflächenentwicklung?")  # negative
     assert one.found and "2009" in one.text and "Potenzialstudie" not in one.text
+
+
+def test_a_count_is_no_list_of_names(engine: Engine) -> None:
+    """ "Welche … genau?" when the text only says how many: a partial answer, never the count as the list."""
+    answer = engine.ask("Welche UNESCO-Welterbestätten gibt es in Mitteldeutschland genau?")
+    assert not answer.found
+    groups = engine.ask(
+        "Welche Arbeitsgruppen hat die Europäische Metropolregion Mitteldeutschland?"
+    )  # negative
+    assert groups.found and "AG Verkehr und Mobilität" in groups.text

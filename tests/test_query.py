@@ -224,3 +224,16 @@ def test_further_fields_come_from_clauses_of_their_own(question: str, field: str
 )
 def test_asks_for_several(question: str, several: bool) -> None:
     assert understand(question, SERIES).several is several
+
+
+@pytest.mark.parametrize(
+    ("question", "which"),
+    [
+        ("Welche sieben UNESCO-Welterbestätten sind das genau?", "welterbestatt"),
+        ("Welche Projektgruppen hat die Metropolregion?", "projektgrupp"),
+        ("Which companies take part?", "compani"),
+        ("Wer leitet das Forum?", ""),
+    ],
+)
+def test_the_things_a_which_question_asks_to_name(question: str, which: str) -> None:
+    assert understand(question, SERIES).which == which

@@ -234,3 +234,16 @@ def test_fields_and_what_they_always_say_in_english() -> None:
     assert always(event, "Ende April 2024 in Sangerhausen", {}, DAY, language="en") == [
         "(was announced for end of April 2024)"
     ]
+
+
+def test_things_only_counted_are_not_named() -> None:
+    from bot.answer.select import only_counted
+
+    head = "welterbestatt"
+    assert only_counted("die Kulturregion: sieben UNESCO-Welterbestätten, zahlreiche Orte", head)
+    assert not only_counted("Welterbestätten: Wartburg, Bauhaus und Naumburger Dom", head)  # named
+    assert not only_counted(
+        "Es gibt drei Welterbestätten: Wartburg, Bauhaus, Dom", head
+    )  # count, then the list
+    assert not only_counted("Kein Wort dazu.", head)  # not mentioned: another check decides
+    assert not only_counted("sieben Welterbestätten", "")  # no "welche" question

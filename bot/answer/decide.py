@@ -13,7 +13,7 @@ from typing import Literal, TypeVar
 
 import numpy as np
 
-from bot.answer.select import carries
+from bot.answer.select import carries, only_counted
 from bot.places import is_land, within
 
 log = logging.getLogger(__name__)
@@ -85,10 +85,12 @@ def unambiguous(gap: float, value: float, threshold: float, margin: float, confl
 
 
 def has_asked_value(
-    field: str | None, text: str, counted: frozenset[str] = frozenset(), unset: bool = False
+    field: str | None, text: str, counted: frozenset[str] = frozenset(), unset: bool = False, which: str = ""
 ) -> Check:
-    """The answer must hold a value of the asked kind; `unset`: the entry's own field for it is empty."""
-    return Check("asked_field", not unset and carries(field, text, counted), field or "-", "Wert im Text")
+    """The answer must hold a value of the asked kind; `unset`: the entry's own field for it is empty; `which`:
+    the things a "welche …?" question asks to name must not appear only as a count ("sieben Welterbestätten")."""
+    passed = not unset and carries(field, text, counted) and not only_counted(text, which)
+    return Check("asked_field", passed, field or which or "-", "Wert im Text")
 
 
 def covers(content: Iterable[str], known: set[str]) -> Check:

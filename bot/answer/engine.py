@@ -554,7 +554,9 @@ class Engine:
             decide.confident(value, threshold),
             decide.places_agree(query.places, set(state.places(entry)) | set(places_in(body))),
             decide.unambiguous(gap, value, threshold, s.margin, conflicting=bool(features["conflicting"])),
-            decide.has_asked_value(query.field, body, query.counted, unset=_unset(entry, query.field)),
+            decide.has_asked_value(
+                query.field, body, query.counted, unset=_unset(entry, query.field), which=query.which
+            ),
         ]
         verdict = decide.verdict(query.text, checks)
         if verdict.action != "answer" and (options := self._options(query, hits, coverage, weights, verdict)):

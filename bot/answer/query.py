@@ -256,6 +256,8 @@ class Query:
     """Dates the question names ("Regionaldialog im Januar 2022")."""
     also: tuple[str, ...] = ()
     """Further fields asked in clauses of their own ("Wann wurde es gegründet *und wer leitet es*?")."""
+    which: str = ""
+    """Head stem of the things a "welche …?" question asks to name."""
     several: bool = False
     """The question asks for all of a kind ("die bisherigen Regionaldialoge", "all previous dialogues")."""
 
@@ -403,6 +405,20 @@ def dates_of(folded: str) -> tuple[Day, ...]:
 _COUNTED = re.compile(r"\b(?:wie ?viele|anzahl (?:der|an|von)?|how many|number of)\s+([^\W\d_]+)")
 
 
+_WHICH = re.compile(
+    r"\b(?:welche[nmrs]?|which)\s+(?:(?:\d+|zwei|drei|vier|funf|fuenf|sechs|sieben|acht|neun|zehn|elf|zwolf|"
+    r"zwoelf|two|three|four|five|six|seven|eight|nine|ten)\s+)?([^\W\d_][\w-]*)"
+)
+
+
+def which_of(folded: str) -> str:
+    """The head stem of the noun a "welche …?" question asks to name ("Welche sieben UNESCO-Welterbestätten" →
+    "welterbestatt"); empty when the question asks no "which"."""
+    m = _WHICH.search(folded)
+    stems = tokens(m[1].split("-")[-1]) if m else []
+    return stems[-1] if stems else ""
+
+
 def counted_of(folded: str, synonyms: Synonyms | None = None) -> frozenset[str]:
     """Stems of the noun after "wie viele" / "how many" and of its synonyms, if the question counts something."""
     m = _COUNTED.search(folded)
@@ -494,4 +510,5 @@ def understand(
         dates=dates_of(folded),
         also=further_fields(folded, field),
         several=asks_several(words, series_words),
+        which=which_of(folded),
     )

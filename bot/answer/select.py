@@ -337,3 +337,27 @@ def always(
     elif isinstance(entry, Contact) and entry.email and entry.email not in shown:
         lines.append(words["email"].format(email=entry.email))
     return lines
+
+
+_QUANTIFIERS = frozenset({
+    "zwei", "drei", "vier", "funf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwolf", "zahlreiche",
+    "zahlreichen", "viele", "vielen", "mehrere", "einige", "etliche", "diverse", "verschiedene", "unterschiedliche",
+})  # fmt: skip
+
+
+def only_counted(text: str, head: str) -> bool:
+    """Whether `text` mentions the things asked for ("Welche … Welterbestätten?") only as a count: "sieben
+    UNESCO-Welterbestätten" says how many, not which. A count followed by a colon or bracket names them."""
+    if not head:
+        return False
+    words = text.split()
+    seen = named = 0
+    for i, word in enumerate(words):
+        last = fold(word.split("-")[-1]).strip(".,;:!?()„“\"'")
+        if not last.startswith(head):
+            continue
+        seen += 1
+        before = fold(words[i - 1]).strip(".,;:!?()„“\"'") if i else ""
+        counted = (before.isdigit() or before in _QUANTIFIERS) and not word.endswith((":", "("))
+        named += not counted
+    return seen > 0 and named == 0

@@ -232,6 +232,8 @@ def test_asks_for_several(question: str, several: bool) -> None:
         ("Welche sieben UNESCO-Welterbestätten sind das genau?", "welterbestatt"),
         ("Welche Projektgruppen hat die Metropolregion?", "projektgrupp"),
         ("Which companies take part?", "compani"),
+        ("Which other rural regions take part?", "rural"),  # "other" is no thing to name
+        ("Welche weiteren Projekte gibt es?", "projekt"),
         ("Wer leitet das Forum?", ""),
     ],
 )

@@ -492,3 +492,12 @@ def test_a_count_is_no_list_of_names(engine: Engine) -> None:
         "Welche Arbeitsgruppen hat die Europäische Metropolregion Mitteldeutschland?"
     )  # negative
     assert groups.found and "AG Verkehr und Mobilität" in groups.text
+
+
+def test_who_questions_prefer_a_person(engine: Engine) -> None:
+    answer = engine.ask("Wer koordiniert den Strukturwandel bei der SEG?")
+    assert answer.found and "Ermrich" in answer.text
+    body = engine.ask(
+        "Wer fördert das Projekt Strategische Kooperationsregionen?"
+    )  # negative: a body answers
+    assert body.found and "Regionalmanagement Nordthüringen" in body.text

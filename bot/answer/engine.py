@@ -466,6 +466,8 @@ class Engine:
                 cosine = entry_cosine(state.index, state.position[entry_id], vector)
                 head.append(Hit(entry=entry, score=s.dense_weight * cosine, dense=cosine, lexical=0.0))
         prefer = _PREFERS.get(query.field or "", ())
+        if query.field is None and query.words[:1] in (("wer",), ("who",), ("wen",), ("whom",)):
+            prefer = (Contact,)  # "Wer koordiniert den Strukturwandel?" asks for a person
 
         def holds(entry: AnyEntry) -> bool:
             return bool(query.field) and (
@@ -482,7 +484,7 @@ class Engine:
             # retrieval decides between them ("Was plant die PG MINT?" → the planned project)
             about_named = entry.id in named or any(getattr(entry, ref, None) in named for ref in OWNER_FIELDS)
             score = about_named - 2 * (entry.id in rival) + _on_date(entry, query.dates)
-            if entry.id in holders or (query.field and not holders and isinstance(entry, prefer)):
+            if entry.id in holders or (prefer and not holders and isinstance(entry, prefer)):
                 score += 1
             return score
 

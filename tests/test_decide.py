@@ -74,3 +74,13 @@ def test_a_place_agrees_with_a_hyphenated_name_it_is_part_of_but_a_land_does_not
     assert decide.places_agree({"sudharz"}, {"mansfeld-sudharz"}).passed  # "im Südharz": the Landkreis
     assert not decide.places_agree({"sachsen"}, {"sachsen-anhalt"}).passed  # another Land
     assert not decide.places_agree({"neckar"}, {"mansfeld-sudharz"}).passed
+
+
+def test_a_next_date_must_lie_ahead() -> None:
+    from datetime import date
+
+    today = date(2024, 3, 1)
+    assert not decide.names_a_future_date("Das Forum wurde 1996 gegründet.", today).passed
+    assert not decide.names_a_future_date("Die Sitzung war am 20.02.2024.", today).passed
+    assert decide.names_a_future_date("Die nächste Sitzung ist am 13.06.2024.", today).passed
+    assert decide.names_a_future_date("Die Konferenz findet 2025 statt.", today).passed

@@ -501,3 +501,10 @@ def test_who_questions_prefer_a_person(engine: Engine) -> None:
         "Wer fördert das Projekt Strategische Kooperationsregionen?"
     )  # negative: a body answers
     assert body.found and "Regionalmanagement Nordthüringen" in body.text
+
+
+def test_a_next_meeting_is_not_a_founding_year(engine: Engine) -> None:
+    answer = engine.ask("Wann ist die nächste Sitzung der Koordinierungsgruppe des Regionalforums Halle?")
+    assert not answer.found and "1996" not in answer.text.split("Bekannt ist")[0]
+    founded = engine.ask("Wann wurde das Regionalforum Halle gegründet?")  # negative: a past date is asked
+    assert founded.found and "1996" in founded.text

@@ -234,6 +234,7 @@ def test_asks_for_several(question: str, several: bool) -> None:
         ("Which companies take part?", "compani"),
         ("Which other rural regions take part?", "rural"),  # "other" is no thing to name
         ("Welche weiteren Projekte gibt es?", "projekt"),
+        ("Welche sind die elf Metropolregionen in Deutschland?", "metropolregion"),
         ("Wer leitet das Forum?", ""),
     ],
 )

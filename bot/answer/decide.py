@@ -7,6 +7,8 @@ check is logged with its value and limit so a wrong decline can be traced to the
 from __future__ import annotations
 
 import logging
+import re
+from datetime import date
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -91,6 +93,18 @@ def has_asked_value(
     the things a "welche …?" question asks to name must not appear only as a count ("sieben Welterbestätten")."""
     passed = not unset and carries(field, text, counted) and not only_counted(text, which)
     return Check("asked_field", passed, field or which or "-", "Wert im Text")
+
+
+_DAY = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+
+
+def names_a_future_date(text: str, today: date) -> Check:
+    """"Wann ist die *nächste* Sitzung?" needs a date from today on; a founding year is no next meeting."""
+    days = [(int(y), int(m), int(d)) for d, m, y in _DAY.findall(text)]
+    future = any((y, m, d) >= (today.year, today.month, today.day) for y, m, d in days)
+    future = future or any(int(y) > today.year for y in _YEAR.findall(_DAY.sub("", text)))
+    return Check("asked_field", future, "nächster Termin", f"ab {today:%d.%m.%Y}")
 
 
 def covers(content: Iterable[str], known: set[str]) -> Check:

@@ -560,6 +560,8 @@ class Engine:
                 query.field, body, query.counted, unset=_unset(entry, query.field), which=query.which
             ),
         ]
+        if query.time == "next" and query.field == "date":
+            checks.append(decide.names_a_future_date(body, today))
         verdict = decide.verdict(query.text, checks)
         if verdict.action != "answer" and (options := self._options(query, hits, coverage, weights, verdict)):
             return replace(self._clarify(query, options), features=features)

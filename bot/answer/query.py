@@ -406,7 +406,7 @@ _COUNTED = re.compile(r"\b(?:wie ?viele|anzahl (?:der|an|von)?|how many|number o
 
 
 _WHICH = re.compile(
-    r"\b(?:welche[nmrs]?|which)\s+(?:(?:\d+|zwei|drei|vier|funf|fuenf|sechs|sieben|acht|neun|zehn|elf|zwolf|"
+    r"\b(?:welche[nmrs]?|which)\s+(?:(?:sind|waren|are|were)\s+(?:die|the)\s+)?(?:(?:\d+|zwei|drei|vier|funf|fuenf|sechs|sieben|acht|neun|zehn|elf|zwolf|"
     r"zwoelf|two|three|four|five|six|seven|eight|nine|ten)\s+)?(?:(?:other|further|more|andere[nmrs]?|"
     r"weitere[nmrs]?)\s+)?([^\W\d_][\w-]*)"
 )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -100,7 +100,7 @@ _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 
 
 def names_a_future_date(text: str, today: date) -> Check:
-    """"Wann ist die *nächste* Sitzung?" needs a date from today on; a founding year is no next meeting."""
+    """ "Wann ist die *nächste* Sitzung?" needs a date from today on; a founding year is no next meeting."""
     days = [(int(y), int(m), int(d)) for d, m, y in _DAY.findall(text)]
     future = any((y, m, d) >= (today.year, today.month, today.day) for y, m, d in days)
     future = future or any(int(y) > today.year for y in _YEAR.findall(_DAY.sub("", text)))

@@ -32,6 +32,7 @@ DEFAULT = [
     ROOT / "benchmarks" / "calibration_questions_3.yaml",
     ROOT / "benchmarks" / "calibration_questions_4.yaml",
     ROOT / "benchmarks" / "calibration_questions_5.yaml",
+    ROOT / "benchmarks" / "calibration_questions_6.yaml",
 ]
 
 

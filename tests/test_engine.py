@@ -508,3 +508,12 @@ def test_a_next_meeting_is_not_a_founding_year(engine: Engine) -> None:
     assert not answer.found and "1996" not in answer.text.split("Bekannt ist")[0]
     founded = engine.ask("Wann wurde das Regionalforum Halle gegründet?")  # negative: a past date is asked
     assert founded.found and "1996" in founded.text
+
+
+def test_polite_fillers_do_not_count_against_an_answer(engine: Engine) -> None:
+    answer = engine.ask(
+        "Kann mir jemand bei der SEG zu Wertschöpfungspotentialen weiterhelfen, wer ist da zuständig?"
+    )
+    assert answer.found and "Florian Schmidt" in answer.text
+    weather = engine.ask("Kann mir jemand beim Wetter für morgen weiterhelfen?")  # negative: nothing to find
+    assert not weather.found

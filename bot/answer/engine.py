@@ -536,7 +536,11 @@ class Engine:
         vocab = state.index.bm25.vocab_dict
         known = [t in vocab or any(a in vocab for a in alternatives.get(t, ())) for t in weights]
         coverage = sum(known) / len(weights) if weights else 0.0
-        overlap = _weighted_share(weights, state.terms(entry), alternatives)
+        # cue and filler words ("zuständig", "weiterhelfen") count when the entry holds them, never against it
+        topic = set(query.content)
+        held_terms = state.terms(entry)
+        scored = {t: w for t, w in weights.items() if t in topic or t in held_terms} or weights
+        overlap = _weighted_share(scored, held_terms, alternatives)
         value = decide.confidence(chosen.dense, coverage, overlap, s.coverage_weight, s.overlap_weight)
         body = self._compose(query, entry, weights, state, today, vector)
         features = {

@@ -131,7 +131,8 @@ FILLER = frozenset({
     "gibt", "geben", "gib", "stehen", "steht", "an", "finden", "findet", "statt", "stattfinden", "laufen",
     "lauft", "laeuft", "geplant", "planen", "kommen", "kommt", "bekannt", "sagen", "sag", "nennen", "nenne",
     "zeigen", "zeig", "alle", "mir", "uns", "sich", "welche", "welcher", "welches", "es", "kann", "konnen",
-    "koennen", "ich", "wir", "man", "moment", "mal", "denn", "noch", "schon", "bitte",
+    "koennen", "ich", "wir", "man", "moment", "mal", "denn", "noch", "schon", "bitte", "jemand", "weiterhelfen",
+    "helfen", "dafur", "dafuer", "dazu", "eigentlich", "genau", "eventuell", "vielleicht",
     # English function words the German stopword lists miss
     "list", "show", "tell", "there", "any", "some", "all", "known", "planned", "scheduled", "happening",
     "coming", "up", "about", "most", "take", "takes", "took", "place", "held", "hold", "happen", "happens",

@@ -456,7 +456,11 @@ class Engine:
             if wanted is not None:
                 named.add(wanted.id)
                 rival = {e.id for e in state.events if e.series == series and e.id != wanted.id}
-        on_day = [e for e in state.events if _on_date(e, query.dates) and query.series in (None, e.series)]
+        on_day = (
+            [e for e in state.events if _on_date(e, query.dates) and query.series in (None, e.series)]
+            if query.dates
+            else []
+        )
         if len(on_day) == 1 and query.ordinal is None:  # "der Regionaldialog im Januar 2022": that one event
             named.add(on_day[0].id)
             if on_day[0].series:
@@ -1013,6 +1017,8 @@ _DAY = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b")
 def _on_date(entry: AnyEntry, dates: tuple[tuple[int, int, int | None], ...]) -> bool:
     """Whether an entry is about a date the question names: an event on that day (a month named alone matches
     its days) or a text giving that date ("Beim 8. Regionaldialog (20.02.2024) …")."""
+    if not dates:
+        return False  # most questions name no date: no scan of the entry's text
     when = entry.date if isinstance(entry, Event) else None
     specific = len(set(_DAY.findall(entry.text))) <= 2  # an overview of many dates is about none of them
     for year, month, day in dates:

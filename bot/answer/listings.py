@@ -107,6 +107,11 @@ def next_events(
     contacts = contacts_of(list(shown), by_id)
     if contacts:
         text += "\n" + words["contact"] + "; ".join(contact_line(c, by_id, language) for c in contacts[:2])
+    return _listed(question, shown, text, language)
+
+
+def _listed(question: str, shown: list[Event], text: str, language: str) -> Answer:
+    """An event list as an answer: found when it shows an event, sourced by the events it shows."""
     return Answer(
         listed=True,
         question=question,
@@ -134,16 +139,7 @@ def past_events(
         return Answer(question=question, intent="event", found=False, text="", language=language)
     words = labels(language)
     heading = words["past_heading"].format(label=series or words["events"], as_of=as_of(today, language))
-    return Answer(
-        listed=True,
-        question=question,
-        intent="event",
-        found=True,
-        text=bullets(heading, [event_line(e, language) for e in shown]),
-        source_note=source_note(list(shown), language),
-        sources=[source_ref(e) for e in shown],
-        language=language,
-    )
+    return _listed(question, shown, bullets(heading, [event_line(e, language) for e in shown]), language)
 
 
 def last_event(
@@ -162,16 +158,7 @@ def last_event(
     text = words["last_heading"].format(
         label=series or words["events"], as_of=as_of(today, language), line=event_line(shown[0], language)
     )
-    return Answer(
-        listed=True,
-        question=question,
-        intent="event",
-        found=True,
-        text=text,
-        source_note=source_note(list(shown), language),
-        sources=[source_ref(shown[0])],
-        language=language,
-    )
+    return _listed(question, shown, text, language)
 
 
 def funding_overview(

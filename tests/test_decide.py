@@ -19,6 +19,15 @@ def test_places_must_agree() -> None:
     assert decide.places_agree(set(), set()).passed
 
 
+def test_several_places_need_one_in_the_answer_and_the_others_known() -> None:
+    known = frozenset({"halle", "mitteldeutschland", "peine"})
+    assert decide.places_agree({"halle", "mitteldeutschland"}, {"halle"}, known).passed
+    assert not decide.places_agree({"halle", "mitteldeutschland"}, {"halle"}).passed  # nothing known
+    assert not decide.places_agree({"halle", "dresden"}, {"halle"}, known).passed  # Dresden: another region
+    assert not decide.places_agree({"peine", "mitteldeutschland"}, {"nordthuringen"}, known).passed  # none agrees
+    assert not decide.places_agree({"bremen"}, {"halle"}, known | {"bremen"}).passed  # one place: it must agree
+
+
 def test_margin_only_between_conflicting_answers() -> None:
     assert not decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=True).passed
     assert decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=False).passed  # siblings are combined

@@ -59,6 +59,9 @@ SERIES = [
         ("When was the Regionalforum Halle established?", "founded"),
         ("Was kostet die Mitgliedschaft?", "amount"),  # a membership, not its members
         ("Wann ist der Anmeldeschluss?", "date"),
+        ("In welchem Jahr trat Peine der Allianz bei?", "date"),
+        ("In which year did Peine join the alliance?", "date"),
+        ("Wie viel zahlt der Landkreis Peine im Jahr?", "amount"),  # a year as a period asks no date
         ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
     ],
 )

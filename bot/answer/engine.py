@@ -121,6 +121,7 @@ class _State:
     """Who belongs to which body (follow-ups and next steps look fields up there)."""
     _terms: dict[str, frozenset[str]] = field(default_factory=dict)
     _places: dict[str, frozenset[str]] = field(default_factory=dict)
+    _known_places: frozenset[str] | None = None
 
     def terms(self, entry: AnyEntry) -> frozenset[str]:
         """Stems an entry is about (what it shows, its questions, tags and fields), cached per entry."""
@@ -142,6 +143,12 @@ class _State:
             ]
             cached = self._places[entry.id] = frozenset(places_in(" ".join([_about(entry), *owners])))
         return cached
+
+    def known_places(self) -> frozenset[str]:
+        """Every place some entry is about; walked once, at the first question that names several places."""
+        if self._known_places is None:
+            self._known_places = frozenset().union(*(self.places(e) for e in self.by_id.values()))
+        return self._known_places
 
 
 def _about(entry: AnyEntry) -> str:
@@ -562,7 +569,11 @@ class Engine:
         )
         checks = [
             decide.confident(value, threshold),
-            decide.places_agree(query.places, set(state.places(entry)) | set(places_in(body))),
+            decide.places_agree(
+                query.places,
+                set(state.places(entry)) | set(places_in(body)),
+                state.known_places() if len(query.places) > 1 else frozenset(),
+            ),
             decide.unambiguous(gap, value, threshold, s.margin, conflicting=bool(features["conflicting"])),
             decide.has_asked_value(
                 query.field, body, query.counted, unset=_unset(entry, query.field), which=query.which

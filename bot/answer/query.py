@@ -68,7 +68,7 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
     "place": _cues("=wo", "=where", "=ort", "veranstaltungsort", "=wohin", "=location", "=venue"),
     "date": _cues(
         "=wann", "=when", "=datum", "=date", "=seit =wann", "=an =welchem =tag", "=welcher =tag", "=which =day",
-        "=what =day", "=on =what =day",
+        "=what =day", "=on =what =day", "=in =welchem =jahr", "=which =year", "=what =year",
     ),
     "topic": _cues("=thema", "=themen", "=worum", "=topic", "=topics", "=woruber", "=about =what"),
 }  # fmt: skip

@@ -62,6 +62,10 @@ SERIES = [
         ("In welchem Jahr trat Peine der Allianz bei?", "date"),
         ("In which year did Peine join the alliance?", "date"),
         ("Wie viel zahlt der Landkreis Peine im Jahr?", "amount"),  # a year as a period asks no date
+        ("Wer ist beim Regionalforum Halle der Vize?", "deputy"),
+        ("Wer sitzt dem Gesprächskreis vor, den es seit 1996 gibt?", "chair"),  # separable "vorsitzen"
+        ("Mit welchem Betrag ist Peine an der Metropolregion beteiligt?", "amount"),  # the noun asked for decides
+        ("Welche Adresse hat die Geschäftsstelle, die Peine betreut?", "address"),
         ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
     ],
 )
@@ -81,6 +85,8 @@ def test_asked_field(question: str, field: str) -> None:
         "Wann wurde der Förderaufruf geöffnet?",
         "Wer fördert das Projekt Strategische Kooperationsregionen im ländlichen Raum?",  # no address asked
         "Which established industry clusters does the working group want to expand?",  # an adjective
+        "Wer sitzt vor dem Rathaus?",  # "vor" with its object: no chair
+        "Was steht vor der Entscheidung noch aus?",
     ],
 )
 def test_no_false_field(question: str) -> None:
@@ -127,6 +133,12 @@ def test_time_cue(question: str, time: str | None) -> None:
         ("Am 5. Mai 2024 gab es was?", None),
         ("Regionaldialog 2024", None),
         ("Welche Projekte gibt es zum ersten Mal?", None),
+        ("thema vom 7 regionaldialog?", 7),  # chat style, no dot
+        ("wo war der 3 regionaldialogs ort", 3),
+        ("Wie viele Gäste hatten die 7 Regionaldialoge?", None),  # a plural counts them
+        ("Es gab 3 Treffen im Jahr", None),  # "Treffen" is plural too
+        ("Was geschah 2 Tage vor dem Regionaldialog?", None),
+        ("Am 1,5 Regionaldialog", None),
     ],
 )
 def test_ordinal_only_next_to_a_series_noun(question: str, ordinal: int | None) -> None:

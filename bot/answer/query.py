@@ -31,7 +31,7 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
     "email": _cues("email", "=mail", "mailadress", "=e =mail", "=e =mailadresse"),
     "phone": _cues("telefon", "=tel", "rufnummer", "handynummer", "=phone", "=anrufen", "=telephone"),
     "count": _cues("=wie =viele", "=how =many", "=anzahl", "=number =of", "wieviel"),
-    "deputy": _cues("stellvertret", "=vertritt", "=vertreter", "=vertreterin", "=deputy", "=vice"),
+    "deputy": _cues("stellvertret", "=vertritt", "=vertreter", "=vertreterin", "=deputy", "=vice", "vize"),
     "members": _cues(
         "mitglied", "=member", "=members", "=beteiligt", "=beteiligten", "angehor", "=gehoren", "=take =part",
         "=vertreten",  # "Welche Städte sind in der PG vertreten?": represented, not deputised
@@ -124,7 +124,9 @@ _WORD = re.compile(r"[^\W_]+")
 _ANSTEHEN = re.compile(r"\b(steht|stehen)\b.*\ban\b\W*$")
 _OPENING = re.compile(r"\bwann\b.*\bhat\b.*\bgeoe?ffnet\b")  # "Wann hat X geöffnet?": opening hours
 _ESTABLISHED = re.compile(r"\b(?:was|were|been|be)\b(?:\s+\w+){0,6}\s+established\b")  # passive: founded
-_VORSTEHEN = re.compile(r"\b(steht|stehen|stand)\b.*\bvor\b\W*$")  # separable "vorstehen": to chair
+_VORSTEHEN = re.compile(  # separable "vorstehen", "vorsitzen": to chair ("Wer sitzt dem Forum vor, das …?")
+    r"\b(steht|stehen|stand|sitzt|sitzen|sass)\b.*\bvor\b\s*(?:[,;:?!.]|$)"
+)
 
 # Verbs and fillers of list questions ("Welche Termine stehen an?", "Gibt es …?"): they say nothing about the topic.
 FILLER = frozenset({
@@ -377,7 +379,15 @@ def ordinal_of(folded: str, series_words: frozenset[str] = frozenset()) -> int |
     for m in _WORD.finditer(folded):
         if _is_series_word(m[0], series_words) and (n := _NUMBER_AFTER.match(folded[m.end() :])):
             return int(n[1])
+    for m in _BARE_NUMBER.finditer(folded):  # chat style "thema vom 7 regionaldialog": singular noun only
+        noun = m[2].removesuffix("s") if m[2] not in series_words else m[2]
+        if (noun in series_words or noun in SERIES_NOUNS) and noun not in _SAME_IN_PLURAL:
+            return int(m[1])
     return None
+
+
+_SAME_IN_PLURAL = frozenset({"treffen"})  # "3 Treffen" may count them
+_BARE_NUMBER = re.compile(r"(?<![\d.,])\b(\d{1,2})\s+([^\W\d_]+)")
 
 
 MONTHS = {
@@ -437,7 +447,15 @@ def field_of(folded: str, hits: dict[str, set[int]]) -> str | None:
         return "hours"
     if _ESTABLISHED.search(folded):
         return "founded"
+    if (m := _WHICH.search(folded)) and (named := _which_field(folded, m.start(1), hits)):
+        return named  # "Mit welchem *Betrag* ist Peine beteiligt?": the noun asked for decides
     return first_cue(hits, FIELD_CUES)
+
+
+def _which_field(folded: str, start: int, hits: dict[str, set[int]]) -> str | None:
+    """The field whose cue is the noun a "welche …?" asks for, if any."""
+    position = len(_WORD.findall(folded[:start]))
+    return next((key for key in FIELD_CUES if position in hits.get(key, ())), None)
 
 
 _CLAUSES = re.compile(r"\b(?:und|and|sowie|plus)\b|[,;]")

@@ -33,6 +33,7 @@ DEFAULT = [
     ROOT / "benchmarks" / "calibration_questions_4.yaml",
     ROOT / "benchmarks" / "calibration_questions_5.yaml",
     ROOT / "benchmarks" / "calibration_questions_6.yaml",
+    ROOT / "benchmarks" / "calibration_questions_7.yaml",
 ]
 
 

@@ -68,6 +68,10 @@ class SearchSettings(Section):
         0.0, description="Confidence bonus per share of query terms in the best entry."
     )
     margin: float = Field(0.0, ge=0, description="Ambiguity margin between the two best different answers.")
+    place_only_min_dense: float = Field(
+        0.6,
+        description="A question that shares nothing but a place name with its answer needs this cosine.",
+    )
 
 
 class AnswerSettings(Section):

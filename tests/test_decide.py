@@ -28,6 +28,14 @@ def test_several_places_need_one_in_the_answer_and_the_others_known() -> None:
     assert not decide.places_agree({"bremen"}, {"halle"}, known | {"bremen"}).passed  # one place: it must agree
 
 
+def test_a_question_sharing_only_its_place_needs_a_close_meaning() -> None:
+    weather = decide.beyond_place({"wett", "morg"}, set(), dense=0.48, min_dense=0.6)
+    assert not weather.passed and weather.name == "beyond_place"
+    assert decide.beyond_place({"wett", "vorsitz"}, {"vorsitz"}, dense=0.48, min_dense=0.6).passed  # shares more
+    assert decide.beyond_place({"mensch", "wohn"}, set(), dense=0.82, min_dense=0.6).passed  # a paraphrase
+    assert decide.beyond_place(set(), set(), dense=0.1, min_dense=0.6).passed  # nothing but the place asked
+
+
 def test_margin_only_between_conflicting_answers() -> None:
     assert not decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=True).passed
     assert decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=False).passed  # siblings are combined

@@ -368,6 +368,18 @@ def test_no_path_bypasses_the_decision(engine: Engine) -> None:
         assert not engine.ask(question, today=date(2024, 3, 1)).found, question
 
 
+def test_a_covered_place_alone_answers_nothing(engine: Engine) -> None:
+    """Off-domain questions about towns the knowledge covers are declined; questions about its bodies are not."""
+    for question in (
+        "Wie wird das Wetter morgen in Halle (Saale)?",
+        "Wann fährt der nächste Zug von Halle nach Leipzig?",
+        "Wie hoch ist der Brocken im Harz?",
+    ):
+        assert not engine.ask(question, today=date(2024, 3, 1)).found, question
+    assert engine.ask("Wer leitet das Regionalforum Halle (Saale)?").found
+    assert engine.ask("Wie viele Menschen wohnen im Verbund um Hannover, Braunschweig und Göttingen?").found
+
+
 def test_keyword_idioms_do_not_route(engine: Engine) -> None:
     """ "in erster Linie", "künftig", "erreichen" and "Regionalbudget" are no ordinal, next-event, contact or money cues."""
     answer = engine.ask("Was will die SEG mit dem Regionaldialog in erster Linie erreichen?")

@@ -86,6 +86,15 @@ def _names(answered: str, asked: str) -> bool:
     return not is_land(asked) and f" {asked} " in f" {answered.replace('-', ' ')} "
 
 
+def beyond_place(rest: Iterable[str], held: Iterable[str], dense: float, min_dense: float) -> Check:
+    """A question that shares only its place with the answer ("Wie wird das Wetter morgen in Halle?" and the
+    Regionalforum Halle) needs a close meaning: a paraphrase ("Wie viele Menschen wohnen im Verbund um
+    Hannover …?") shares no word either, but its cosine is high. `rest`: the question's other content terms."""
+    rest = set(rest)
+    passed = not rest or not rest.isdisjoint(held) or dense >= min_dense
+    return Check("beyond_place", passed, dense if rest.isdisjoint(held) and rest else "-", min_dense)
+
+
 def unambiguous(gap: float, value: float, threshold: float, margin: float, conflicting: bool) -> Check:
     """Just above the threshold, the best passage must beat a *conflicting* runner-up clearly.
 

@@ -53,7 +53,7 @@ from bot.index import (
     stale_reason,
 )
 from bot.knowledge import AnyEntry, Contact, Event, FundingCall, Membership, Organisation
-from bot.places import adjective_places, places_in
+from bot.places import adjective_place, adjective_places, places_in
 from bot.search import Hit, Result, entry_cosine, idf, query_terms, search, sentence_scores
 from bot.synonyms import Synonyms, load_synonyms
 from bot.text import sentences, tokens
@@ -574,6 +574,12 @@ class Engine:
                 set(state.places(entry)) | set(places_in(body)),
                 state.known_places() if len(query.places) > 1 else frozenset(),
             ),
+            decide.beyond_place(
+                _beyond_place(query, state.index.vocabulary) if query.places else [],
+                {t for t in query.content if t in held_terms or not alternatives.get(t, set()).isdisjoint(held_terms)},
+                chosen.dense,
+                s.place_only_min_dense,
+            ),
             decide.unambiguous(gap, value, threshold, s.margin, conflicting=bool(features["conflicting"])),
             decide.has_asked_value(
                 query.field, body, query.counted, unset=_unset(entry, query.field), which=query.which
@@ -1057,6 +1063,18 @@ def _holds(entry: AnyEntry, field: str, state: _State) -> bool:
 def _mentions_day(text: str, event: Event) -> bool:
     """Whether a text already gives the event's date (as German or English answers write it)."""
     return event.date is not None and any(date_text(event.date, lang) in text for lang in ("de", "en"))
+
+
+_PLACE_NOTE = re.compile(r"(\w+)\s*\(([^()]{1,40})\)")  # "Halle (Saale)", "Frankfurt (Oder)"
+
+
+def _beyond_place(query: Query, vocabulary: frozenset[str]) -> list[str]:
+    """Content terms of the question that are no place name, part of one ("Halle (Saale)") or place adjective
+    ("hallesche")."""
+    place_words = [w for w in query.words if places_in(w) or adjective_place(w)]
+    place_words += [m[2] for m in _PLACE_NOTE.finditer(query.text) if places_in(m[0])]
+    places = set(tokens(" ".join([*query.places, *place_words]), vocabulary))
+    return [t for t in query.content if t not in places]
 
 
 def _weighted_share(

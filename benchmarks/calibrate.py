@@ -90,18 +90,36 @@ def grid(rows: list[tuple[bool, bool, bool, dict[str, float]]]) -> dict[str, flo
                 "min_confidence_en": chosen["en"],
                 "margin": margin,
             }
-    conf = confidence(
-        feats["dense"], feats["coverage"], feats["overlap"], best["coverage_weight"], best["overlap_weight"]
-    )
-    threshold = np.where(english, best["min_confidence_en"], best["min_confidence"])
-    ambiguous = (
-        (feats["conflicting"] > 0) & (feats["gap"] < best["margin"]) & (conf < threshold + best["margin"])
-    )
-    answered = opened & (listed | ((conf >= threshold) & ~ambiguous))
-    best["in_scope"] = float((answered & right)[found].mean())
-    best["abstention"] = float((~answered)[~found].mean())
+    best.update(scores(rows, best))
     best["upper_bound"] = float(right[found].mean())
     return best
+
+
+def scores(
+    rows: list[tuple[bool, bool, bool, dict[str, float]]], params: dict[str, float]
+) -> dict[str, float]:
+    """In-scope accuracy and abstention of `rows` under the given parameters."""
+    found = np.array([r[0] for r in rows])
+    right = np.array([r[1] for r in rows])
+    opened = np.array([r[2] for r in rows])
+    listed = np.array([not r[3] for r in rows])
+    feats = {k: np.array([r[3].get(k, 0.0) for r in rows]) for k in ("dense", "coverage", "overlap", "gap")}
+    conflicting = np.array([r[3].get("conflicting", 0.0) > 0 for r in rows])
+    english = np.array([r[3].get("english", 0.0) > 0 for r in rows])
+    conf = confidence(
+        feats["dense"],
+        feats["coverage"],
+        feats["overlap"],
+        params["coverage_weight"],
+        params["overlap_weight"],
+    )
+    threshold = np.where(english, params["min_confidence_en"], params["min_confidence"])
+    ambiguous = conflicting & (feats["gap"] < params["margin"]) & (conf < threshold + params["margin"])
+    answered = opened & (listed | ((conf >= threshold) & ~ambiguous))
+    return {
+        "in_scope": float((answered & right)[found].mean()),
+        "abstention": float((~answered)[~found].mean()),
+    }
 
 
 def main(paths: list[Path]) -> None:
@@ -110,17 +128,32 @@ def main(paths: list[Path]) -> None:
         update={"min_confidence": -10.0, "min_confidence_en": None, "margin": 0.0}
     )
     engine = Engine.load(config.model_copy(update={"search": search}))
-    rows = rows_for(engine, paths)
+    per_file = [rows_for(engine, [path]) for path in paths]
+    rows = [row for part in per_file for row in part]
+    halves = [[r for i, part in enumerate(per_file) if i % 2 == side for r in part] for side in (0, 1)]
+    for side in (0, 1):  # chosen on one half of the sets, reported on the other
+        chosen = grid(halves[side])
+        other = scores(halves[1 - side], chosen)
+        now = scores(halves[1 - side], config.search.model_dump())
+        print(
+            f"half {side + 1}: chosen {_params(chosen)} → other half in-scope {other['in_scope']:.3f}, "
+            f"abstention {other['abstention']:.3f} (config.yaml there: {now['in_scope']:.3f}, {now['abstention']:.3f})"
+        )
+    current = scores(rows, config.search.model_dump())
+    print(f"config.yaml now: in-scope {current['in_scope']:.3f}, abstention {current['abstention']:.3f}")
     best = grid(rows)
     n_found = sum(r[0] for r in rows)
     print(f"cases: {len(rows)} ({n_found} in scope, {len(rows) - n_found} out of scope / near miss)")
     print(f"upper bound in-scope (answer right when not abstaining): {best['upper_bound']:.3f}")
-    print(
-        f"chosen: min_confidence={best['min_confidence']} min_confidence_en={best['min_confidence_en']} "
-        f"coverage_weight={best['coverage_weight']} "
-        f"overlap_weight={best['overlap_weight']} margin={best['margin']}"
-    )
+    print(f"chosen: {_params(best)}")
     print(f"  → in-scope accuracy {best['in_scope']:.3f}, abstention {best['abstention']:.3f}")
+
+
+def _params(best: dict[str, float]) -> str:
+    return " ".join(
+        f"{k}={best[k]}"
+        for k in ("min_confidence", "min_confidence_en", "coverage_weight", "overlap_weight", "margin")
+    )
 
 
 if __name__ == "__main__":

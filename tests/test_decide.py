@@ -24,14 +24,20 @@ def test_several_places_need_one_in_the_answer_and_the_others_known() -> None:
     assert decide.places_agree({"halle", "mitteldeutschland"}, {"halle"}, known).passed
     assert not decide.places_agree({"halle", "mitteldeutschland"}, {"halle"}).passed  # nothing known
     assert not decide.places_agree({"halle", "dresden"}, {"halle"}, known).passed  # Dresden: another region
-    assert not decide.places_agree({"peine", "mitteldeutschland"}, {"nordthuringen"}, known).passed  # none agrees
-    assert not decide.places_agree({"bremen"}, {"halle"}, known | {"bremen"}).passed  # one place: it must agree
+    assert not decide.places_agree(
+        {"peine", "mitteldeutschland"}, {"nordthuringen"}, known
+    ).passed  # none agrees
+    assert not decide.places_agree(
+        {"bremen"}, {"halle"}, known | {"bremen"}
+    ).passed  # one place: it must agree
 
 
 def test_a_question_sharing_only_its_place_needs_a_close_meaning() -> None:
     weather = decide.beyond_place({"wett", "morg"}, set(), dense=0.48, min_dense=0.6)
     assert not weather.passed and weather.name == "beyond_place"
-    assert decide.beyond_place({"wett", "vorsitz"}, {"vorsitz"}, dense=0.48, min_dense=0.6).passed  # shares more
+    assert decide.beyond_place(
+        {"wett", "vorsitz"}, {"vorsitz"}, dense=0.48, min_dense=0.6
+    ).passed  # shares more
     assert decide.beyond_place({"mensch", "wohn"}, set(), dense=0.82, min_dense=0.6).passed  # a paraphrase
     assert decide.beyond_place(set(), set(), dense=0.1, min_dense=0.6).passed  # nothing but the place asked
 

@@ -64,7 +64,10 @@ SERIES = [
         ("Wie viel zahlt der Landkreis Peine im Jahr?", "amount"),  # a year as a period asks no date
         ("Wer ist beim Regionalforum Halle der Vize?", "deputy"),
         ("Wer sitzt dem Gesprächskreis vor, den es seit 1996 gibt?", "chair"),  # separable "vorsitzen"
-        ("Mit welchem Betrag ist Peine an der Metropolregion beteiligt?", "amount"),  # the noun asked for decides
+        (
+            "Mit welchem Betrag ist Peine an der Metropolregion beteiligt?",
+            "amount",
+        ),  # the noun asked for decides
         ("Welche Adresse hat die Geschäftsstelle, die Peine betreut?", "address"),
         ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
     ],

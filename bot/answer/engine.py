@@ -576,7 +576,11 @@ class Engine:
             ),
             decide.beyond_place(
                 _beyond_place(query, state.index.vocabulary) if query.places else [],
-                {t for t in query.content if t in held_terms or not alternatives.get(t, set()).isdisjoint(held_terms)},
+                {
+                    t
+                    for t in query.content
+                    if t in held_terms or not alternatives.get(t, set()).isdisjoint(held_terms)
+                },
                 chosen.dense,
                 s.place_only_min_dense,
             ),

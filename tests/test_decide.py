@@ -42,6 +42,18 @@ def test_a_question_sharing_only_its_place_needs_a_close_meaning() -> None:
     assert decide.beyond_place(set(), set(), dense=0.1, min_dense=0.6).passed  # nothing but the place asked
 
 
+def test_a_contact_is_a_person_or_an_address() -> None:
+    people = {"Chris Wachholz", "Madlen Beyer"}
+    assert decide.has_asked_value(
+        "contact", "Ansprechpartner ist Chris Wachholz (SEG).", people=people
+    ).passed
+    assert decide.has_asked_value("contact", "Vorschläge bitte an info@seg-msh.de.", people=people).passed
+    assert decide.has_asked_value("contact", "Auskunft gibt Frau Schmidt im Amt.", people=people).passed
+    described = "Das Projekt führt Unternehmen und Schulen zusammen."
+    assert not decide.has_asked_value("contact", described, people=people).passed
+    assert decide.has_asked_value(None, described, people=people).passed  # no contact asked
+
+
 def test_margin_only_between_conflicting_answers() -> None:
     assert not decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=True).passed
     assert decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=False).passed  # siblings are combined

@@ -380,6 +380,16 @@ def test_a_covered_place_alone_answers_nothing(engine: Engine) -> None:
     assert engine.ask("Wie viele Menschen wohnen im Verbund um Hannover, Braunschweig und Göttingen?").found
 
 
+def test_who_is_the_contact_needs_a_person(engine: Engine) -> None:
+    """A project without a named contact gets a partial answer; a topic with one gets the person."""
+    missing = engine.ask("Wer ist Ansprechpartner für das Projekt Schule trifft Wirtschaft?")
+    assert not missing.found and missing.intent == "partial"
+    energy = engine.ask("Wer ist bei der SEG Ansprechpartner für Energie?")
+    assert energy.found and "Wachholz" in energy.text
+    group = engine.ask("An welche AG der Metropolregion Mitteldeutschland wende ich mich zur Raumordnung?")
+    assert group.found  # a body answers "an welche AG …?"
+
+
 def test_keyword_idioms_do_not_route(engine: Engine) -> None:
     """ "in erster Linie", "künftig", "erreichen" and "Regionalbudget" are no ordinal, next-event, contact or money cues."""
     answer = engine.ask("Was will die SEG mit dem Regionaldialog in erster Linie erreichen?")

@@ -105,11 +105,18 @@ def unambiguous(gap: float, value: float, threshold: float, margin: float, confl
 
 
 def has_asked_value(
-    field: str | None, text: str, counted: frozenset[str] = frozenset(), unset: bool = False, which: str = ""
+    field: str | None,
+    text: str,
+    counted: frozenset[str] = frozenset(),
+    unset: bool = False,
+    which: str = "",
+    people: Iterable[str] = (),
 ) -> Check:
     """The answer must hold a value of the asked kind; `unset`: the entry's own field for it is empty; `which`:
-    the things a "welche …?" question asks to name must not appear only as a count ("sieben Welterbestätten")."""
-    passed = not unset and carries(field, text, counted) and not only_counted(text, which)
+    the things a "welche …?" question asks to name must not appear only as a count ("sieben Welterbestätten");
+    `people`: the knowledge's contact persons – naming one answers "An wen wende ich mich?" as an address does."""
+    found = carries(field, text, counted) or (field == "contact" and any(p in text for p in people))
+    passed = not unset and found and not only_counted(text, which)
     return Check("asked_field", passed, field or which or "-", "Wert im Text")
 
 

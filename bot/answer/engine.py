@@ -115,6 +115,8 @@ class _State:
     overview: Overview
     names: dict[str, list[tuple[frozenset[str], str]]]
     """Entity names (organisations, projects, people, programmes) by their longest stem: (stems, entry id)."""
+    people: frozenset[str]
+    """Names of the contact persons (a contact answer names one, or an address)."""
     general_contacts: list[Contact]
     """Contacts with an address for general enquiries (info@…), for partial answers."""
     links: followup.Links
@@ -195,6 +197,7 @@ def _state_for(index: Index, synonyms: Synonyms) -> _State:
             entries=len(entries),
         ),
         names=names,
+        people=frozenset(e.person for e in entries if isinstance(e, Contact)),
         general_contacts=[e for e in entries if isinstance(e, Contact) and e.email and "info" in e.email],
         links=followup.links(entries),
     )
@@ -586,7 +589,12 @@ class Engine:
             ),
             decide.unambiguous(gap, value, threshold, s.margin, conflicting=bool(features["conflicting"])),
             decide.has_asked_value(
-                query.field, body, query.counted, unset=_unset(entry, query.field), which=query.which
+                query.field if query.field != "contact" or _asks_person(query) else None,
+                body,
+                query.counted,
+                unset=_unset(entry, query.field),
+                which=query.which,
+                people=state.people,
             ),
         ]
         if query.time == "next" and query.field == "date":
@@ -1051,6 +1059,12 @@ def _on_date(entry: AnyEntry, dates: tuple[tuple[int, int, int | None], ...]) ->
         if re.search(rf"\b(?:{days})\.0?{month}\.{year}\b", entry.text):
             return True
     return False
+
+
+def _asks_person(query: Query) -> bool:
+    """ "*Wer* ist Ansprechpartner …?" wants a person or an address; "An wen / welche AG wende ich mich?" may be
+    answered by a body."""
+    return not query.which and any(w in ("wer", "who", "whom") for w in query.words)
 
 
 def _unset(entry: AnyEntry, field: str | None) -> bool:

@@ -58,6 +58,15 @@ VALUE_PATTERNS["address"] = re.compile(
 VALUE_PATTERNS["chair"] = re.compile(
     r"(vorsitz|\bleite[tnr]|leiterin|leitung|sprecher|geschäftsführ|präsident|\bchef)", re.IGNORECASE
 )
+VALUE_PATTERNS["contact"] = (
+    re.compile(  # whom to ask: an address, a number, a named person (see has_asked_value)
+        VALUE_PATTERNS["email"].pattern
+        + "|"
+        + VALUE_PATTERNS["phone"].pattern
+        + r"|\b(?:herr|frau|mr|ms)\.? [A-ZÄÖÜ]",
+        re.IGNORECASE,
+    )
+)
 VALUE_PATTERNS["deputy"] = re.compile(r"(stellvertret|\bvertritt|vertreter)", re.IGNORECASE)
 VALUE_PATTERNS["legal_form"] = re.compile(
     r"(rechtsform|\be\.\s?v\.|\bgmbh\b|\bverein\b|\bmbh\b|körperschaft|zweckverband|genossenschaft|informell)",

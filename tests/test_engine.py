@@ -152,6 +152,7 @@ def test_no_upcoming_event_says_so_and_names_latest(config: Config, encoder, tmp
     )
     answer = small.ask("Wann ist der nächste Regionaldialog?", today=date(2026, 11, 21))
     assert "kein kommender Termin" in answer.text
+    assert not answer.found and answer.intent == "partial"  # what was asked is unknown; the latest is shown
     assert "Zuletzt: 2. Regionaldialog Ende April 2024" in answer.text and "info@seg-msh.de" in answer.text
 
 

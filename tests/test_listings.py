@@ -63,6 +63,7 @@ def test_next_events_answer_and_none_left() -> None:
     assert "info@seg-msh.de" in answer.text and "29.09.2021" not in answer.text
     later = listings.next_events("q", EVENTS, date(2026, 1, 1), "Regionaldialog", BY_ID, 3)
     assert "kein kommender Termin" in later.text and "Zuletzt: 3. Regionaldialog am 13.06.2024" in later.text
+    assert not later.found and later.intent == "partial" and later.sources  # the next date is unknown
 
 
 def test_the_one_after() -> None:

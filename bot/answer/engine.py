@@ -446,7 +446,7 @@ class Engine:
         about = set().union(*(state.terms(e) for e in listed))
         places = set().union(*(state.places(e) for e in listed))
         checks = [decide.places_agree(query.places, places), decide.covers(specific, about)]
-        if decide.verdict(query.text, checks).action != "answer" or not answer.found:
+        if decide.verdict(query.text, checks).action != "answer" or not (answer.found or answer.sources):
             return None
         return self._frame(query, answer)
 

@@ -6,6 +6,7 @@ and notes follow `language` (see `render.LABELS`); titles, series and places sta
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from bot.answer.render import (
@@ -107,7 +108,8 @@ def next_events(
     contacts = contacts_of(list(shown), by_id)
     if contacts:
         text += "\n" + words["contact"] + "; ".join(contact_line(c, by_id, language) for c in contacts[:2])
-    return _listed(question, shown, text, language)
+    answer = _listed(question, shown, text, language)
+    return answer if coming else replace(answer, found=False, intent="partial")  # the next one is unknown
 
 
 def _listed(question: str, shown: list[Event], text: str, language: str) -> Answer:

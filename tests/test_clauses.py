@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answer import clauses
 from bot.answer.clauses import asks, held_share, new_part, open_clause
 from bot.text import tokens
 
@@ -58,3 +59,17 @@ def test_the_second_part_drops_what_the_first_says_and_keeps_its_clause() -> Non
     first = "Die Region ist eine von elf Metropolregionen."
     second = "Die Region ist eine von elf Metropolregionen. Rund 150 Akteure arbeiten mit."
     assert new_part(second, first, {"akteur"}, frozenset()) == "Rund 150 Akteure arbeiten mit."
+
+
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        ("Wer ist der Vize, und welches Amt hat er?", "Wer ist der Vize"),
+        ("Wann war der 6. Regionaldialog und wo fand er statt?", "Wann war der 6. Regionaldialog"),
+        ("Was macht die AG Verkehr und Mobilität?", None),  # one question with "und" in a name
+        ("Wer leitet das Forum?", None),
+        ("Die AG Kultur und welche Themen hat sie?", None),  # the first part asks nothing by itself
+    ],
+)
+def test_first_of_several_questions(question: str, first: str | None) -> None:
+    assert clauses.first_of(question) == first

@@ -391,6 +391,13 @@ def test_who_is_the_contact_needs_a_person(engine: Engine) -> None:
     assert group.found  # a body answers "an welche AG …?"
 
 
+def test_a_second_question_does_not_drown_the_first(engine: Engine) -> None:
+    """The whole question matches too weakly; its first part alone is answered (the rest where possible)."""
+    answer = engine.ask("Wer ist beim Regionalforum Halle der Vize, und welches Amt hat er im Hauptberuf?")
+    assert answer.found and "Wiegand" in answer.text
+    assert not engine.ask("Wie wird das Wetter in Halle, und wann regnet es wieder?").found
+
+
 def test_keyword_idioms_do_not_route(engine: Engine) -> None:
     """ "in erster Linie", "künftig", "erreichen" and "Regionalbudget" are no ordinal, next-event, contact or money cues."""
     answer = engine.ask("Was will die SEG mit dem Regionaldialog in erster Linie erreichen?")

@@ -36,6 +36,15 @@ def asks(clause: str) -> bool:
     return not QUESTION_WORDS.isdisjoint(lead) or field_of(fold(clause), cue_hits(words, _FIELDS)) is not None
 
 
+def first_of(question: str) -> str | None:
+    """The first question of several ("Wer ist der Vize, und welches Amt hat er?" → "Wer ist der Vize");
+    None when the question is one."""
+    parts = [c for c in CLAUSES.split(question) if c and c.strip()]
+    if len(parts) < 2 or not any(asks(c) for c in parts[1:]) or not asks(parts[0]):
+        return None
+    return parts[0].strip()
+
+
 def held_share(weights: dict[str, float], held: set[str], alternatives: dict[str, frozenset[str]]) -> float:
     """Idf-weighted share of the terms held, directly or as a synonym."""
     total = sum(weights.values())

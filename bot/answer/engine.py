@@ -353,6 +353,15 @@ class Engine:
         if not result.hits:
             return self._decline(query, state)
         answer = self._single(query, result, state, today, vector)
+        if answer.intent == "none" and (first := clauses.first_of(query.text)):
+            # a second question dilutes the first one's match: ask the first alone, then the rest
+            sub = self.understand(first)
+            sub_vector = self.encoder.encode([state.synonyms.expand_text(sub.text)])
+            alone = self._single(
+                sub, self.retrieve(sub.text, query_vector=sub_vector), state, today, sub_vector
+            )
+            if alone.found:
+                answer = replace(alone, question=answer.question)
         return self._second_part(query, answer, state, today) if answer.found else answer
 
     def _second_part(self, query: Query, answer: Answer, state: _State, today: date) -> Answer:

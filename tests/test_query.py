@@ -69,6 +69,8 @@ SERIES = [
             "amount",
         ),  # the noun asked for decides
         ("Welche Adresse hat die Geschäftsstelle, die Peine betreut?", "address"),
+        ("Hat Madlen Beyer eine Telefonnummer?", "phone"),  # a yes/no question may ask for a contact detail
+        ("Wie viel kostet die Mitgliedschaft im Jahr?", "amount"),
         ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
     ],
 )
@@ -95,6 +97,15 @@ def test_asked_field(question: str, field: str) -> None:
 def test_no_false_field(question: str) -> None:
     field = understand(question, SERIES).field
     assert field not in {"contact", "chair", "deputy", "members", "address", "hours", "founded"}, field
+
+
+def test_a_yes_no_question_about_a_budget_asks_whether_not_how_much() -> None:
+    assert understand("Kann das Regionalmanagement Projekte über ein Budget umsetzen?", SERIES).field is None
+    assert understand("Gibt es dafür Kosten?", SERIES).field is None
+    assert (
+        understand("Was kostet das Netzwerk den Landkreis?", SERIES).field == "amount"
+    )  # no yes/no question
+    assert understand("Kosten: wie hoch sind sie?", SERIES).field == "amount"
 
 
 def test_budget_inside_a_compound_is_no_money_cue() -> None:

@@ -449,7 +449,15 @@ def field_of(folded: str, hits: dict[str, set[int]]) -> str | None:
         return "founded"
     if (m := _WHICH.search(folded)) and (named := _which_field(folded, m.start(1), hits)):
         return named  # "Mit welchem *Betrag* ist Peine beteiligt?": the noun asked for decides
+    if _YES_NO.match(folded) and "amount" in hits:  # "Kann man das über ein Budget umsetzen?" asks whether
+        hits = {key: covered for key, covered in hits.items() if key != "amount"}
     return first_cue(hits, FIELD_CUES)
+
+
+_YES_NO = re.compile(
+    r"\W*(?:kann|konnen|koennen|hat|haben|gibt|ist|sind|wird|werden|darf|durfen|duerfen|muss|mussen|muessen|"
+    r"soll|sollen|lasst|laesst|can|could|does|do|is|are|has|have|will)\b"
+)
 
 
 def _which_field(folded: str, start: int, hits: dict[str, set[int]]) -> str | None:

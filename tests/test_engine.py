@@ -398,6 +398,14 @@ def test_a_second_question_does_not_drown_the_first(engine: Engine) -> None:
     assert not engine.ask("Wie wird das Wetter in Halle, und wann regnet es wieder?").found
 
 
+def test_a_linked_entry_adds_what_the_answer_lacks_also_as_a_synonym(engine: Engine) -> None:
+    """ "für die Zukunft geplant": the linked project says "perspektivisch", a synonym of "Zukunft"."""
+    answer = engine.ask("Was plant die PG MINT Mitteldeutschland für die Zukunft?")
+    assert answer.found and "Informationsplattform" in answer.text
+    plain = engine.ask("Was macht die Projektgruppe MINT Mitteldeutschland?")
+    assert plain.found and "Informationsplattform" not in plain.text  # nothing lacking: nothing added
+
+
 def test_keyword_idioms_do_not_route(engine: Engine) -> None:
     """ "in erster Linie", "künftig", "erreichen" and "Regionalbudget" are no ordinal, next-event, contact or money cues."""
     answer = engine.ask("Was will die SEG mit dem Regionaldialog in erster Linie erreichen?")

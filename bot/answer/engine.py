@@ -621,7 +621,11 @@ class Engine:
             None
             if addition
             else next(
-                (h for h in hits[1:COMPLEMENT_DEPTH] if _complements(entry, h, chosen, body, weights, state)),
+                (
+                    h
+                    for h in hits[1:COMPLEMENT_DEPTH]
+                    if _complements(entry, h, chosen, body, weights, state, alternatives)
+                ),
                 None,
             )
         )
@@ -1136,10 +1140,17 @@ COMPLEMENT_DEPTH = 10  # among the first hits after the chosen one (those within
 
 
 def _complements(
-    entry: AnyEntry, runner: Hit, chosen: Hit, body: str, weights: dict[str, float], state: _State
+    entry: AnyEntry,
+    runner: Hit,
+    chosen: Hit,
+    body: str,
+    weights: dict[str, float],
+    state: _State,
+    alternatives: dict[str, frozenset[str]] | None = None,
 ) -> bool:
     """A linked entry (the ÖPNV part of the event asked about) that holds what the answer lacks: "Welche
-    Busangebote wurden in Wettelrode vorgestellt?" – the event says where, its linked part which buses."""
+    Busangebote wurden in Wettelrode vorgestellt?" – the event says where, its linked part which buses. A
+    term counts as held also as a synonym ("Zukunft" – "perspektivisch")."""
     other = runner.entry
     linked = other.id in {ref for _, ref in entry.references()} or entry.id in {
         ref for _, ref in other.references()
@@ -1147,8 +1158,14 @@ def _complements(
     total = sum(weights.values())
     if not linked or not total or chosen.score - runner.score > COMPLEMENT_GAP:
         return False
+    alternatives = alternatives or {}
     have = set(tokens(body, state.index.vocabulary)) | state.terms(entry)
-    adds = sum(w for t, w in weights.items() if t not in have and t in state.terms(other))
+    theirs = state.terms(other)
+
+    def held(t: str, terms: set[str] | frozenset[str]) -> bool:
+        return t in terms or not alternatives.get(t, frozenset()).isdisjoint(terms)
+
+    adds = sum(w for t, w in weights.items() if not held(t, have) and held(t, theirs))
     return adds / total >= COMPLEMENT_SHARE
 
 

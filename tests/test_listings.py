@@ -109,22 +109,22 @@ def test_funding_overview_orders_by_deadline() -> None:
 def test_english_listings_frame_in_english_and_keep_titles_german() -> None:
     answer = listings.next_events("q", EVENTS, date(2024, 3, 1), "Regionaldialog", BY_ID, 3, language="en")
     assert answer.text.split("\n") == [
-        "Upcoming events (Regionaldialog, as of 1 March 2024):",
+        "Upcoming events (Regionaldialog, as of 01.03.2024):",
         "• 2. Regionaldialog at the end of April 2024, announced",
-        "• 3. Regionaldialog on 13 June 2024",
+        "• 3. Regionaldialog on 13.06.2024",
         "Contact: SEG, Email: info@seg-msh.de",
     ]
     assert answer.source_note == "Source: Testquelle" and answer.language == "en"
     later = listings.next_events("q", EVENTS, date(2026, 1, 1), "Regionaldialog", BY_ID, 3, language="en")
     assert later.text.startswith(
-        "No upcoming event (Regionaldialog) is known at the moment (as of 1 January 2026).\n"
-        "Most recent: 3. Regionaldialog on 13 June 2024."
+        "No upcoming event (Regionaldialog) is known at the moment (as of 01.01.2026).\n"
+        "Most recent: 3. Regionaldialog on 13.06.2024."
     )
     every = listings.next_events("q", EVENTS, date(2024, 3, 1), None, BY_ID, 3, language="en")
-    assert every.text.startswith("Upcoming events (events, as of 1 March 2024):")
+    assert every.text.startswith("Upcoming events (events, as of 01.03.2024):")
     last = listings.last_event("q", EVENTS, date(2026, 1, 1), "AG Wirtschaftsförderung", BY_ID, language="en")
     assert last.text == (
-        "Most recent (AG Wirtschaftsförderung, as of 1 January 2026): 1. AG Wirtschaftsförderung on 2 May 2024."
+        "Most recent (AG Wirtschaftsförderung, as of 01.01.2026): 1. AG Wirtschaftsförderung on 02.05.2024."
     )
 
 
@@ -144,8 +144,8 @@ def test_english_funding_overview_and_contact_list() -> None:
     answer = listings.funding_overview([call], date(2024, 4, 1), BY_ID, 3, language="en")
     assert answer.question == "Funding calls"
     assert answer.text.split("\n") == [
-        "Funding calls (as of 1 April 2024):",
-        "• UNTERNEHMEN REVIER – Topics: Wasserstoff. Open: The call runs until 31 May 2024.",
+        "Funding calls (as of 01.04.2024):",
+        "• UNTERNEHMEN REVIER – Topics: Wasserstoff. Open: The call runs until 31.05.2024.",
         "Advisers: SEG, Email: info@seg-msh.de",
     ]
     empty = listings.funding_overview([], date(2024, 4, 1), BY_ID, 3, language="en").text

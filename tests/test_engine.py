@@ -406,6 +406,12 @@ def test_a_linked_entry_adds_what_the_answer_lacks_also_as_a_synonym(engine: Eng
     assert plain.found and "Informationsplattform" not in plain.text  # nothing lacking: nothing added
 
 
+def test_a_numbered_event_is_searched_as_the_knowledge_writes_it(engine: Engine) -> None:
+    """ "the seventh Regionaldialog" is found as "7. Regionaldialog" – in English too."""
+    answer = engine.ask("What was the topic of the seventh Regionaldialog?")
+    assert answer.found and "Digitalisierung" in answer.text
+
+
 def test_keyword_idioms_do_not_route(engine: Engine) -> None:
     """ "in erster Linie", "künftig", "erreichen" and "Regionalbudget" are no ordinal, next-event, contact or money cues."""
     answer = engine.ask("Was will die SEG mit dem Regionaldialog in erster Linie erreichen?")

@@ -346,8 +346,9 @@ class Engine:
         query = self.understand(question)
         if not query.words:
             return self._decline(query, state)
-        vector = self.encoder.encode([state.synonyms.expand_text(query.text)])
-        result = self.retrieve(query.text, query_vector=vector)
+        searched = _with_ordinal(query)
+        vector = self.encoder.encode([state.synonyms.expand_text(searched)])
+        result = self.retrieve(searched, query_vector=vector)
         if (listed := self._listing(query, result, state, today)) is not None:
             return listed
         if not result.hits:
@@ -1121,6 +1122,14 @@ def _weighted_share(
         if t in terms or not alternatives.get(t, frozenset()).isdisjoint(terms)
     )
     return held / total if total else 0.0
+
+
+def _with_ordinal(query: Query) -> str:
+    """The question as searched: a numbered event also in the form the knowledge writes it ("the seventh
+    Regionaldialog" → "… (7. Regionaldialog)"), so words and vectors find that event."""
+    if query.ordinal is None or not query.series:
+        return query.text
+    return f"{query.text} ({query.ordinal}. {query.series})"
 
 
 def _siblings(a: AnyEntry, b: AnyEntry) -> bool:

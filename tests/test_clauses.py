@@ -73,3 +73,21 @@ def test_the_second_part_drops_what_the_first_says_and_keeps_its_clause() -> Non
 )
 def test_first_of_several_questions(question: str, first: str | None) -> None:
     assert clauses.first_of(question) == first
+
+
+@pytest.mark.parametrize(
+    ("message", "reduced"),
+    [
+        (
+            "Wir sind ein Handwerksbetrieb in Nordthüringen und suchen Azubis. Gibt es ein Projekt dafür?",
+            "suchen Azubis. Gibt es ein Projekt dafür?",
+        ),
+        ("Hallo, ich bin Bürgermeisterin im Südharz. Wie melde ich mich an?", "Wie melde ich mich an?"),
+        ("We are a company in Leuna. Who chairs the forum?", "Who chairs the forum?"),
+        ("Wer leitet das Forum?", None),  # nobody introduces themselves
+        ("Sind wir als Verein Mitglied?", None),  # a question, not an introduction
+        ("Ich bin Bürgermeister.", None),  # nothing left to ask
+    ],
+)
+def test_the_asker_introducing_themselves_is_left_out(message: str, reduced: str | None) -> None:
+    assert clauses.without_intro(message) == reduced

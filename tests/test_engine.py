@@ -412,6 +412,16 @@ def test_a_numbered_event_is_searched_as_the_knowledge_writes_it(engine: Engine)
     assert answer.found and "Digitalisierung" in answer.text
 
 
+def test_who_asks_does_not_drown_what_they_ask(engine: Engine) -> None:
+    """An introduction with a town of its own ("… in Leuna") neither dilutes the question nor names its place."""
+    answer = engine.ask(
+        "Wir sind ein Chemiebetrieb in Leuna. Wer hat den Vorsitz im Regionalforum Halle, wo Politik und "
+        "Wirtschaft zusammenkommen?"
+    )
+    assert answer.found and "Bannert" in answer.text
+    assert not engine.ask("Wir sind ein Chemiebetrieb in Leuna. Wie wird morgen das Wetter?").found
+
+
 def test_keyword_idioms_do_not_route(engine: Engine) -> None:
     """ "in erster Linie", "künftig", "erreichen" and "Regionalbudget" are no ordinal, next-event, contact or money cues."""
     answer = engine.ask("Was will die SEG mit dem Regionaldialog in erster Linie erreichen?")

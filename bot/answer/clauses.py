@@ -45,6 +45,29 @@ def first_of(question: str) -> str | None:
     return parts[0].strip()
 
 
+_INTRO = re.compile(
+    r"^\W*(?:(?:hallo|hi|hello|guten tag|moin)\W+)?(?:ich|wir|i|we)\s+(?:bin|sind|arbeite|arbeiten|betreibe|"
+    r"betreiben|leite|leiten|vertrete|vertreten|am|are|work|run|represent)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def without_intro(text: str) -> str | None:
+    """The message without the sentence parts in which the asker says who they are ("Wir sind ein
+    Handwerksbetrieb in Nordthüringen und suchen Azubis. Gibt es …?" → "suchen Azubis. Gibt es …?");
+    None when there is no such part or nothing else."""
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        head, _, rest = sentence.partition(" und ")
+        if _INTRO.match(head):
+            kept += [rest] if rest.strip() else []
+        else:
+            kept.append(sentence)
+    reduced = " ".join(kept).strip()
+    return reduced if reduced and reduced != text.strip() else None
+
+
 def held_share(weights: dict[str, float], held: set[str], alternatives: dict[str, frozenset[str]]) -> float:
     """Idf-weighted share of the terms held, directly or as a synonym."""
     total = sum(weights.values())

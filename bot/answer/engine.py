@@ -354,15 +354,16 @@ class Engine:
         if not result.hits:
             return self._decline(query, state)
         answer = self._single(query, result, state, today, vector)
-        if answer.intent == "none" and (first := clauses.first_of(query.text)):
-            # a second question dilutes the first one's match: ask the first alone, then the rest
-            sub = self.understand(first)
+        for narrower in _narrower(query.text) if answer.intent == "none" else []:
+            # who asks ("Wir sind ein Betrieb in Leuna …") or a second question dilutes the match: ask without
+            sub = self.understand(narrower)
             sub_vector = self.encoder.encode([state.synonyms.expand_text(sub.text)])
             alone = self._single(
                 sub, self.retrieve(sub.text, query_vector=sub_vector), state, today, sub_vector
             )
             if alone.found:
                 answer = replace(alone, question=answer.question)
+                break
         return self._second_part(query, answer, state, today) if answer.found else answer
 
     def _second_part(self, query: Query, answer: Answer, state: _State, today: date) -> Answer:
@@ -1122,6 +1123,13 @@ def _weighted_share(
         if t in terms or not alternatives.get(t, frozenset()).isdisjoint(terms)
     )
     return held / total if total else 0.0
+
+
+def _narrower(question: str) -> list[str]:
+    """Narrower questions to try when the whole is declined: without who asks, then the first of several."""
+    reduced = clauses.without_intro(question)
+    tries = [reduced, clauses.first_of(reduced or question)]
+    return list(dict.fromkeys(t for t in tries if t))
 
 
 def _with_ordinal(query: Query) -> str:

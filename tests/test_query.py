@@ -70,6 +70,9 @@ SERIES = [
         ),  # the noun asked for decides
         ("Welche Adresse hat die Geschäftsstelle, die Peine betreut?", "address"),
         ("Hat Madlen Beyer eine Telefonnummer?", "phone"),  # a yes/no question may ask for a contact detail
+        ("Wer macht bei der Projektgruppe Elektromobilität alles mit?", "members"),  # separable "mitmachen"
+        ("Wer gehört alles zur Projektgruppe?", "members"),
+        ("Welche Städte wirken in der AG mit?", "members"),
         ("Wie viel kostet die Mitgliedschaft im Jahr?", "amount"),
         ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
     ],
@@ -91,6 +94,8 @@ def test_asked_field(question: str, field: str) -> None:
         "Wer fördert das Projekt Strategische Kooperationsregionen im ländlichen Raum?",  # no address asked
         "Which established industry clusters does the working group want to expand?",  # an adjective
         "Wer sitzt vor dem Rathaus?",  # "vor" with its object: no chair
+        "Was macht die Projektgruppe mit den Ergebnissen?",  # "mit" with its object: no members
+        "Was gehört zu den Aufgaben der Gruppe?",  # no "wer": what belongs to its tasks
         "Was steht vor der Entscheidung noch aus?",
     ],
 )

@@ -122,6 +122,10 @@ _ORDINAL = re.compile(
 _NUMBER_AFTER = re.compile(r"^\s*(?:nr\.?|nummer|no\.?|#)?\s*(\d{1,2})\b")
 _WORD = re.compile(r"[^\W_]+")
 _ANSTEHEN = re.compile(r"\b(steht|stehen)\b.*\ban\b\W*$")
+_MITMACHEN = re.compile(  # "Wer macht bei der PG alles mit?", "Wer gehört alles zur Gruppe?": its members
+    r"\b(?:wer|who|welche\w*)\b.*(?:\b(?:macht|machen|wirkt|wirken)\b.*\bmit\b\s*(?:[,;:?!.]|$)|"
+    r"\bgehor(?:t|en)\b.*\bzu[rm]?\b|\bmitmach|\bmitwirk)"
+)
 _OPENING = re.compile(r"\bwann\b.*\bhat\b.*\bgeoe?ffnet\b")  # "Wann hat X geöffnet?": opening hours
 _ESTABLISHED = re.compile(r"\b(?:was|were|been|be)\b(?:\s+\w+){0,6}\s+established\b")  # passive: founded
 _VORSTEHEN = re.compile(  # separable "vorstehen", "vorsitzen": to chair ("Wer sitzt dem Forum vor, das …?")
@@ -443,6 +447,8 @@ def field_of(folded: str, hits: dict[str, set[int]]) -> str | None:
     """The asked field: separable verbs first ("Wer steht dem Forum vor?"), then the cue words."""
     if _VORSTEHEN.search(folded):
         return "chair"
+    if _MITMACHEN.search(folded):
+        return "members"
     if _OPENING.search(folded):
         return "hours"
     if _ESTABLISHED.search(folded):

@@ -274,3 +274,11 @@ def test_asks_for_several(question: str, several: bool) -> None:
 )
 def test_the_things_a_which_question_asks_to_name(question: str, which: str) -> None:
     assert understand(question, SERIES).which == which
+
+
+def test_whether_something_is_settled_is_no_topic() -> None:
+    assert "fest" not in understand("Steht schon fest, wann der nächste Regionaldialog ist?", SERIES).content
+    assert "feststeht" not in understand("Ist bekannt, ob der Termin feststeht?", SERIES).content
+    assert (
+        "fest" in understand("Wann ist das nächste Fest in Halle?", SERIES).content
+    )  # a festival is a topic

@@ -126,6 +126,21 @@ _MITMACHEN = re.compile(  # "Wer macht bei der PG alles mit?", "Wer gehört alle
     r"\b(?:wer|who|welche\w*)\b.*(?:\b(?:macht|machen|wirkt|wirken)\b.*\bmit\b\s*(?:[,;:?!.]|$)|"
     r"\bgehor(?:t|en)\b.*\bzu[rm]?\b|\bmitmach|\bmitwirk)"
 )
+_SETTLED = re.compile(
+    r"\b(?:steht|stehen|stand|standen)\b(?:\s+(?:schon|bereits|denn|eigentlich))*\s+fest\b|\bfeststeh\w*"
+)
+
+
+def _settled(folded: str, words: tuple[str, ...]) -> set[int]:
+    """Indexes of the words of "steht (schon) fest" / "feststeht": whether something is settled says nothing
+    about the topic ("Steht schon fest, wann der nächste Regionaldialog ist?"); "das Fest" stays a word."""
+    found: set[int] = set()
+    for m in _SETTLED.finditer(folded):
+        start = len(_WORD.findall(folded[: m.start()]))
+        found |= set(range(start, start + len(_WORD.findall(m[0]))))
+    return found
+
+
 _OPENING = re.compile(r"\bwann\b.*\bhat\b.*\bgeoe?ffnet\b")  # "Wann hat X geöffnet?": opening hours
 _ESTABLISHED = re.compile(r"\b(?:was|were|been|be)\b(?:\s+\w+){0,6}\s+established\b")  # passive: founded
 _VORSTEHEN = re.compile(  # separable "vorstehen", "vorsitzen": to chair ("Wer sitzt dem Forum vor, das …?")
@@ -522,6 +537,7 @@ def understand(
     series_words = frozenset(w for terms, _ in series for w in terms)
     hits = cue_hits(words, _ALL_CUES)
     cued = set().union(*hits.values())
+    cued |= _settled(folded, words)
     rest = " ".join(w for i, w in enumerate(words) if i not in cued and w not in FILLER)
     content = tuple(tokens(rest, vocabulary))
     field = field_of(folded, hits)

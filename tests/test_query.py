@@ -282,3 +282,20 @@ def test_whether_something_is_settled_is_no_topic() -> None:
     assert (
         "fest" in understand("Wann ist das nächste Fest in Halle?", SERIES).content
     )  # a festival is a topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wozu wurde die Projektgruppe Elektromobilität gegründet?",
+        "Warum kostet die Mitgliedschaft so viel?",
+        "Why was the working group founded?",
+        "Und warum findet der Regionaldialog in Allstedt statt?",
+    ],
+)
+def test_a_why_question_asks_for_no_value(question: str) -> None:
+    assert understand(question, SERIES).field is None
+
+
+def test_why_late_in_a_question_does_not_hide_its_field() -> None:
+    assert understand("Wann wurde die Gruppe gegründet und warum?", SERIES).field == "founded"

@@ -126,6 +126,7 @@ _MITMACHEN = re.compile(  # "Wer macht bei der PG alles mit?", "Wer gehört alle
     r"\b(?:wer|who|welche\w*)\b.*(?:\b(?:macht|machen|wirkt|wirken)\b.*\bmit\b\s*(?:[,;:?!.]|$)|"
     r"\bgehor(?:t|en)\b.*\bzu[rm]?\b|\bmitmach|\bmitwirk)"
 )
+_WHY = re.compile(r"\W*(?:\w+\W+){0,2}?(?:warum|wozu|weshalb|wieso|weswegen|why)\b")
 _SETTLED = re.compile(
     r"\b(?:steht|stehen|stand|standen)\b(?:\s+(?:schon|bereits|denn|eigentlich))*\s+fest\b|\bfeststeh\w*"
 )
@@ -459,7 +460,10 @@ def counted_of(folded: str, synonyms: Synonyms | None = None) -> frozenset[str]:
 
 
 def field_of(folded: str, hits: dict[str, set[int]]) -> str | None:
-    """The asked field: separable verbs first ("Wer steht dem Forum vor?"), then the cue words."""
+    """The asked field: none for a why-question ("Wozu wurde die Gruppe gegründet?" asks a purpose, not a
+    date), separable verbs first ("Wer steht dem Forum vor?"), then the cue words."""
+    if _WHY.match(folded):
+        return None
     if _VORSTEHEN.search(folded):
         return "chair"
     if _MITMACHEN.search(folded):

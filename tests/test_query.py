@@ -63,6 +63,7 @@ SERIES = [
         ("In which year did Peine join the alliance?", "date"),
         ("Wie viel zahlt der Landkreis Peine im Jahr?", "amount"),  # a year as a period asks no date
         ("Wer ist beim Regionalforum Halle der Vize?", "deputy"),
+        ("Wer übernimmt die Sitzung, wenn der Vorsitzende verhindert ist?", "deputy"),  # who stands in
         ("Wer sitzt dem Gesprächskreis vor, den es seit 1996 gibt?", "chair"),  # separable "vorsitzen"
         (
             "Mit welchem Betrag ist Peine an der Metropolregion beteiligt?",

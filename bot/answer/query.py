@@ -31,7 +31,10 @@ FIELD_CUES: dict[str, tuple[Cue, ...]] = {
     "email": _cues("email", "=mail", "mailadress", "=e =mail", "=e =mailadresse"),
     "phone": _cues("telefon", "=tel", "rufnummer", "handynummer", "=phone", "=anrufen", "=telephone"),
     "count": _cues("=wie =viele", "=how =many", "=anzahl", "=number =of", "wieviel"),
-    "deputy": _cues("stellvertret", "=vertritt", "=vertreter", "=vertreterin", "=deputy", "=vice", "vize"),
+    "deputy": _cues(
+        "stellvertret", "=vertritt", "=vertreter", "=vertreterin", "=deputy", "=vice", "vize", "=verhindert",
+        "=abwesend", "=in =vertretung", "=absent", "=unavailable",
+    ),
     "members": _cues(
         "mitglied", "=member", "=members", "=beteiligt", "=beteiligten", "angehor", "=gehoren", "=take =part",
         "=vertreten",  # "Welche Städte sind in der PG vertreten?": represented, not deputised

@@ -33,12 +33,12 @@ def test_several_places_need_one_in_the_answer_and_the_others_known() -> None:
 
 
 def test_a_question_sharing_only_its_place_needs_a_close_meaning() -> None:
-    weather = decide.beyond_place({"wett", "morg"}, set(), dense=0.48, min_dense=0.6)
+    weather = decide.beyond_place({"wett", "morg"}, set(), dense=0.48, min_dense=0.6, known={"wett"})
     assert not weather.passed and weather.name == "beyond_place"
     assert decide.beyond_place(
         {"wett", "vorsitz"}, {"vorsitz"}, dense=0.48, min_dense=0.6
     ).passed  # shares more
-    assert decide.beyond_place({"mensch", "wohn"}, set(), dense=0.82, min_dense=0.6).passed  # a paraphrase
+    assert decide.beyond_place({"mensch", "wohn"}, set(), dense=0.82, min_dense=0.6, known={"wohn"}).passed
     assert decide.beyond_place(set(), set(), dense=0.1, min_dense=0.6).passed  # nothing but the place asked
 
 
@@ -52,6 +52,13 @@ def test_a_contact_is_a_person_or_an_address() -> None:
     described = "Das Projekt führt Unternehmen und Schulen zusammen."
     assert not decide.has_asked_value("contact", described, people=people).passed
     assert decide.has_asked_value(None, described, people=people).passed  # no contact asked
+
+
+def test_words_the_knowledge_never_uses_make_a_place_no_answer() -> None:
+    rest = {"ministerprasident"}
+    assert not decide.beyond_place(rest, set(), dense=0.9, min_dense=0.6, known=set()).passed
+    assert decide.beyond_place(rest, set(), dense=0.9, min_dense=0.6, known=rest).passed
+    assert decide.beyond_place(rest, rest, dense=0.1, min_dense=0.6, known=set()).passed  # the entry holds it
 
 
 def test_margin_only_between_conflicting_answers() -> None:

@@ -86,13 +86,18 @@ def _names(answered: str, asked: str) -> bool:
     return not is_land(asked) and f" {asked} " in f" {answered.replace('-', ' ')} "
 
 
-def beyond_place(rest: Iterable[str], held: Iterable[str], dense: float, min_dense: float) -> Check:
+def beyond_place(
+    rest: Iterable[str], held: Iterable[str], dense: float, min_dense: float, known: Iterable[str] = ()
+) -> Check:
     """A question that shares only its place with the answer ("Wie wird das Wetter morgen in Halle?" and the
     Regionalforum Halle) needs a close meaning: a paraphrase ("Wie viele Menschen wohnen im Verbund um
-    Hannover …?") shares no word either, but its cosine is high. `rest`: the question's other content terms."""
+    Hannover …?") shares no word either, but its cosine is high. `rest`: the question's other content terms;
+    `known`: those the knowledge uses anywhere – when it uses none ("Wer ist Ministerpräsident von
+    Sachsen-Anhalt?"), no cosine makes the place an answer (only for German questions: pass `known=rest`)."""
     rest = set(rest)
-    passed = not rest or not rest.isdisjoint(held) or dense >= min_dense
-    return Check("beyond_place", passed, dense if rest.isdisjoint(held) and rest else "-", min_dense)
+    alone = bool(rest) and rest.isdisjoint(held)
+    passed = not alone or (dense >= min_dense and not rest.isdisjoint(known))
+    return Check("beyond_place", passed, dense if alone else "-", min_dense)
 
 
 def unambiguous(gap: float, value: float, threshold: float, margin: float, conflicting: bool) -> Check:

@@ -597,6 +597,11 @@ class Engine:
                 },
                 chosen.dense,
                 s.place_only_min_dense,
+                known=query.content
+                if query.language == "en"
+                else [
+                    t for t in query.content if t in vocab or not alternatives.get(t, set()).isdisjoint(vocab)
+                ],
             ),
             decide.unambiguous(gap, value, threshold, s.margin, conflicting=bool(features["conflicting"])),
             decide.has_asked_value(

@@ -213,7 +213,7 @@ def test_fields_and_what_they_always_say_in_english() -> None:
         updated=DAY,
     )
     assert always(call, "Ein Aufruf.", by_id, date(2024, 4, 1), language="en") == [
-        "Open: The call runs until 31 May 2024. (as of 1 April 2024)",
+        "Open: The call runs until 31.05.2024. (as of 01.04.2024)",
         "Advisers: Frank Bannert, Landrat",
     ]
     event = Event(

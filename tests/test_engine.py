@@ -423,6 +423,13 @@ def test_who_asks_does_not_drown_what_they_ask(engine: Engine) -> None:
     assert not engine.ask("Wir sind ein Chemiebetrieb in Leuna. Wie wird morgen das Wetter?").found
 
 
+def test_a_yes_no_question_about_a_member_says_yes_when_the_list_has_it(engine: Engine) -> None:
+    answer = engine.ask("Ist die Stadt Zwickau in der Projektgruppe Elektromobilität dabei?")
+    assert answer.found and answer.text.startswith("Ja – Stadt Zwickau gehört dazu.")
+    listed = engine.ask("Wer ist in der Projektgruppe Elektromobilität vertreten?")
+    assert listed.found and not listed.text.startswith("Ja")  # no yes/no question
+
+
 def test_keyword_idioms_do_not_route(engine: Engine) -> None:
     """ "in erster Linie", "künftig", "erreichen" and "Regionalbudget" are no ordinal, next-event, contact or money cues."""
     answer = engine.ask("Was will die SEG mit dem Regionaldialog in erster Linie erreichen?")

@@ -74,6 +74,7 @@ SERIES = [
         ("Wer macht bei der Projektgruppe Elektromobilität alles mit?", "members"),  # separable "mitmachen"
         ("Wer gehört alles zur Projektgruppe?", "members"),
         ("Welche Städte wirken in der AG mit?", "members"),
+        ("Ist die Stadt Zwickau in der Projektgruppe dabei?", "members"),
         ("Wie viel kostet die Mitgliedschaft im Jahr?", "amount"),
         ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
     ],
@@ -97,6 +98,7 @@ def test_asked_field(question: str, field: str) -> None:
         "Wer sitzt vor dem Rathaus?",  # "vor" with its object: no chair
         "Was macht die Projektgruppe mit den Ergebnissen?",  # "mit" with its object: no members
         "Was gehört zu den Aufgaben der Gruppe?",  # no "wer": what belongs to its tasks
+        "Was ist dabei wichtig?",  # "dabei" = in doing so
         "Was steht vor der Entscheidung noch aus?",
     ],
 )

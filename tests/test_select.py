@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.answer import select
 from bot.answer.select import always, carries, choose_sentences, field_text, lexical_scores, points_back
 from bot.knowledge import Contact, Event, FundingCall, Membership, Organisation, Source, When
 from bot.text import tokens
@@ -247,3 +248,16 @@ def test_things_only_counted_are_not_named() -> None:
     )  # count, then the list
     assert not only_counted("Kein Wort dazu.", head)  # not mentioned: another check decides
     assert not only_counted("sieben Welterbestätten", "")  # no "welche" question
+
+
+def test_the_member_a_yes_no_question_names() -> None:
+    members = ["Stadt Leipzig", "Stadt Jena", "envia Mitteldeutsche Energie AG", "Landkreis Leipzig"]
+    assert select.named_member(set(tokens("Ist die Stadt Jena dabei?")), members) == "Stadt Jena"
+    assert (
+        select.named_member(set(tokens("Ist die envia vertreten?")), members)
+        == "envia Mitteldeutsche Energie AG"
+    )
+    assert select.named_member(set(tokens("Ist Magdeburg dabei?")), members) is None
+    assert (
+        select.named_member(set(tokens("Ist eine Stadt dabei?")), members) is None
+    )  # generic words name nobody

@@ -26,6 +26,7 @@ from bot.answer.render import (
     date_text,
     decline_text,
     event_line,
+    labels,
     partial_text,
     source_note,
     source_ref,
@@ -37,6 +38,7 @@ from bot.answer.select import (
     choose_sentences,
     field_text,
     lexical_scores,
+    named_member,
     passage,
 )
 from bot.config import Config
@@ -645,6 +647,13 @@ class Engine:
             if adds and len(combined) + len(note) + 2 + framing <= MAX_ANSWER_CHARS:
                 body = combined
                 shown.append(addition.entry)
+        if (
+            query.yes_no
+            and query.field == "members"
+            and isinstance(entry, Organisation)
+            and (member := named_member(set(query.stems), entry.members))
+        ):  # "Ist die envia in der Projektgruppe vertreten?" – the list says yes
+            body = f"{labels(query.language)['is_member'].format(member=member)}\n{body}"
         person = getattr(entry, query.field, None) if query.field in ("chair", "deputy") else None
         answer = Answer(
             question=query.text,

@@ -128,6 +128,7 @@ _ANSTEHEN = re.compile(r"\b(steht|stehen)\b.*\ban\b\W*$")
 _MITMACHEN = re.compile(  # "Wer macht bei der PG alles mit?", "Wer gehört alles zur Gruppe?": its members
     r"\b(?:wer|who|welche\w*)\b.*(?:\b(?:macht|machen|wirkt|wirken)\b.*\bmit\b\s*(?:[,;:?!.]|$)|"
     r"\bgehor(?:t|en)\b.*\bzu[rm]?\b|\bmitmach|\bmitwirk)"
+    r"|^\W*(?:ist|sind)\b.*\bdabei\W*$"  # "Ist die Stadt Zwickau in der Projektgruppe dabei?"
 )
 _WHY = re.compile(r"\W*(?:\w+\W+){0,2}?(?:warum|wozu|weshalb|wieso|weswegen|why)\b")
 _SETTLED = re.compile(
@@ -286,6 +287,8 @@ class Query:
     """Head stem of the things a "welche …?" question asks to name."""
     several: bool = False
     """The question asks for all of a kind ("die bisherigen Regionaldialoge", "all previous dialogues")."""
+    yes_no: bool = False
+    """A yes/no question: it starts with its verb ("Ist die envia in der Projektgruppe vertreten?")."""
 
 
 def _matches(words: tuple[str, ...], cue: Cue, start: int) -> bool:
@@ -568,4 +571,5 @@ def understand(
         also=further_fields(folded, field),
         several=asks_several(words, series_words),
         which=which_of(folded),
+        yes_no=bool(_YES_NO.match(folded)),
     )

@@ -19,6 +19,7 @@ LABELS: dict[str, dict[str, str]] = {
     "de": {
         "source": "Quelle: ",
         "sources": "Quellen: ",
+        "is_member": "Ja – {member} gehört dazu.",
         "as_of": "Stand {date}",
         "period_both": "vom {opens} bis {closes}",
         "period_until": "bis {closes}",
@@ -73,6 +74,7 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "source": "Source: ",
         "sources": "Sources: ",
+        "is_member": "Yes – {member} is one of them.",
         "as_of": "as of {date}",
         "period_both": "from {opens} to {closes}",
         "period_until": "until {closes}",

@@ -370,3 +370,24 @@ def only_counted(text: str, head: str) -> bool:
         counted = (before.isdigit() or before in _QUANTIFIERS) and not word.endswith((":", "("))
         named += not counted
     return seen > 0 and named == 0
+
+
+GENERIC_MEMBER_WORDS = frozenset(
+    {"stadt", "landkreis", "kreis", "gmbh", "ag", "ev", "verein", "mbh", "der", "die", "das", "fur", "und"}
+)
+
+
+def named_member(question_stems: set[str], members: list[str]) -> str | None:
+    """The member a yes/no question names ("Ist die *envia* in der Projektgruppe?"): one whose specific words
+    (not "Stadt", "GmbH" …) the question all contains; None when it names none of them."""
+    for member in members:
+        specific = set(tokens(member)) - GENERIC_MEMBER_WORDS
+        if specific and specific <= question_stems:
+            return member
+    for (
+        member
+    ) in members:  # a short form: the first specific word ("envia" for "envia Mitteldeutsche Energie AG")
+        first = next((t for t in tokens(member) if t not in GENERIC_MEMBER_WORDS), None)
+        if first and len(first) > 3 and first in question_stems:
+            return member
+    return None

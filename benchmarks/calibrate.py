@@ -27,13 +27,7 @@ from bot.evaluation import load_cases, passes
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = [
     ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
-    ROOT / "benchmarks" / "calibration_questions.yaml",
-    ROOT / "benchmarks" / "calibration_questions_2.yaml",
-    ROOT / "benchmarks" / "calibration_questions_3.yaml",
-    ROOT / "benchmarks" / "calibration_questions_4.yaml",
-    ROOT / "benchmarks" / "calibration_questions_5.yaml",
-    ROOT / "benchmarks" / "calibration_questions_6.yaml",
-    ROOT / "benchmarks" / "calibration_questions_7.yaml",
+    *sorted((ROOT / "benchmarks").glob("calibration_questions*.yaml")),
 ]
 
 

@@ -302,3 +302,11 @@ def test_a_why_question_asks_for_no_value(question: str) -> None:
 
 def test_why_late_in_a_question_does_not_hide_its_field() -> None:
     assert understand("Wann wurde die Gruppe gegründet und warum?", SERIES).field == "founded"
+
+
+def test_a_first_question_without_field_keeps_a_later_field_as_further_field() -> None:
+    query = understand("Aus welcher Gruppe ist die PG hervorgegangen, und seit wann gab es die?", SERIES)
+    assert query.field is None and query.also == ("date",)
+    assert (
+        understand("Die Koordinierungsgruppe, wer leitet sie?", SERIES).field == "chair"
+    )  # no first question

@@ -512,6 +512,27 @@ def further_fields(folded: str, field: str | None) -> tuple[str, ...]:
     return tuple(found)
 
 
+_ASKING = frozenset({
+    "wer", "was", "wie", "wo", "woher", "wohin", "welche", "welcher", "welches", "welchen", "welchem", "wen", "wem",
+    "wann", "who", "what", "how", "where", "which", "whom", "when",
+})  # fmt: skip
+
+
+def _first_asks_otherwise(folded: str) -> bool:
+    """A first question without an asked field, followed by one with a field ("Aus welcher Gruppe ist die PG
+    hervorgegangen, und seit wann gab es die?"): the first is the question, the later field comes as `also`."""
+    parts = [c for c in _CLAUSES.split(folded) if c.strip()]
+    if len(parts) < 2:
+        return False
+    words = [tuple(_WORD.findall(c)) for c in parts]
+    if _ASKING.isdisjoint(words[0][:3]) or field_of(parts[0], cue_hits(words[0], _ALL_CUES)) is not None:
+        return False
+    return any(  # a later question of its own ("seit wann …"), not a clause of the first ("wenn …")
+        not _ASKING.isdisjoint(w[:3]) and field_of(c, cue_hits(w, _ALL_CUES))
+        for c, w in zip(parts[1:], words[1:], strict=True)
+    )
+
+
 _SEVERAL = frozenset(
     {"bisherigen", "bisherige", "alle", "allen", "samtliche", "saemtliche", "all", "previous"}
 )
@@ -550,7 +571,7 @@ def understand(
     cued |= _settled(folded, words)
     rest = " ".join(w for i, w in enumerate(words) if i not in cued and w not in FILLER)
     content = tuple(tokens(rest, vocabulary))
-    field = field_of(folded, hits)
+    field = None if _first_asks_otherwise(folded) else field_of(folded, hits)
     expanded = tuple(synonyms.expand(text)) if synonyms else ()
     return Query(
         text=text,

@@ -61,6 +61,14 @@ def test_words_the_knowledge_never_uses_make_a_place_no_answer() -> None:
     assert decide.beyond_place(rest, rest, dense=0.1, min_dense=0.6, known=set()).passed  # the entry holds it
 
 
+def test_a_person_asked_by_name_must_be_named() -> None:
+    people = {"Diana zur Horst-Schuster"}
+    assert decide.has_asked_value(
+        "person", "Geschäftsführerin ist Diana zur Horst-Schuster.", people=people
+    ).passed
+    assert not decide.has_asked_value("person", "Kontakt: info@seg-msh.de", people=people).passed  # no name
+
+
 def test_margin_only_between_conflicting_answers() -> None:
     assert not decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=True).passed
     assert decide.unambiguous(0.01, 0.80, 0.75, 0.06, conflicting=False).passed  # siblings are combined

@@ -430,6 +430,15 @@ def test_a_yes_no_question_about_a_member_says_yes_when_the_list_has_it(engine: 
     assert listed.found and not listed.text.startswith("Ja")  # no yes/no question
 
 
+def test_the_name_of_a_role_holder_only_from_a_named_person(engine: Engine) -> None:
+    known = engine.ask(
+        "Wie heißt die Geschäftsführerin der Standortentwicklungsgesellschaft Mansfeld-Südharz?"
+    )
+    assert known.found and "zur Horst-Schuster" in known.text
+    unknown = engine.ask("Wie heißt der Leiter des Regionalmanagements Nordthüringen?")
+    assert not unknown.found  # the knowledge names nobody
+
+
 def test_keyword_idioms_do_not_route(engine: Engine) -> None:
     """ "in erster Linie", "künftig", "erreichen" and "Regionalbudget" are no ordinal, next-event, contact or money cues."""
     answer = engine.ask("Was will die SEG mit dem Regionaldialog in erster Linie erreichen?")

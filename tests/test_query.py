@@ -75,6 +75,8 @@ SERIES = [
         ("Wer gehört alles zur Projektgruppe?", "members"),
         ("Welche Städte wirken in der AG mit?", "members"),
         ("Ist die Stadt Zwickau in der Projektgruppe dabei?", "members"),
+        ("Wie heißt die Geschäftsführerin der SEG?", "person"),  # a role's holder by name
+        ("What is the name of the managing director?", "person"),
         ("Wie viel kostet die Mitgliedschaft im Jahr?", "amount"),
         ("Gibt es eine Vorsitzendentelefonnummer?", "phone"),  # a Telefonnummer, not the Vorsitz
     ],
@@ -310,3 +312,11 @@ def test_a_first_question_without_field_keeps_a_later_field_as_further_field() -
     assert (
         understand("Die Koordinierungsgruppe, wer leitet sie?", SERIES).field == "chair"
     )  # no first question
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Wie heißt das Projekt?", "Wie heißt der Förderaufruf?", "Wie heißt der TikTok-Kanal der SEG?"],
+)
+def test_the_name_of_a_thing_is_no_person(question: str) -> None:
+    assert understand(question, SERIES).field != "person"

@@ -120,7 +120,8 @@ def has_asked_value(
     """The answer must hold a value of the asked kind; `unset`: the entry's own field for it is empty; `which`:
     the things a "welche …?" question asks to name must not appear only as a count ("sieben Welterbestätten");
     `people`: the knowledge's contact persons – naming one answers "An wen wende ich mich?" as an address does."""
-    found = carries(field, text, counted) or (field == "contact" and any(p in text for p in people))
+    named = any(p in text for p in people)
+    found = named if field == "person" else carries(field, text, counted) or (field == "contact" and named)
     passed = not unset and found and not only_counted(text, which)
     return Check("asked_field", passed, field or which or "-", "Wert im Text")
 

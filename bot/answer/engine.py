@@ -98,6 +98,7 @@ _PREFERS: dict[str, tuple[type, ...]] = {
     "legal_form": (Organisation,),
     "founded": (Organisation,),
     "place": (Event,),
+    "person": (Contact,),
     "date": (Event, FundingCall),
     "topic": (Event, FundingCall),
 }

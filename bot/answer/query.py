@@ -146,6 +146,10 @@ def _settled(folded: str, words: tuple[str, ...]) -> set[int]:
     return found
 
 
+_PERSON_NAME = re.compile(  # "Wie heißt die Regionalmanagerin?": the name of a person in a role
+    r"\b(?:wie\s+heisst|wie\s+heissen|what\s+is\s+the\s+name\s+of)\s+(?:der|die|the)\s+(?:\w+\s+)?"
+    r"\w+(?:in|er|ende|ender|rat|or|ent)\b(?!\s*-)"
+)
 _OPENING = re.compile(r"\bwann\b.*\bhat\b.*\bgeoe?ffnet\b")  # "Wann hat X geöffnet?": opening hours
 _ESTABLISHED = re.compile(r"\b(?:was|were|been|be)\b(?:\s+\w+){0,6}\s+established\b")  # passive: founded
 _VORSTEHEN = re.compile(  # separable "vorstehen", "vorsitzen": to chair ("Wer sitzt dem Forum vor, das …?")
@@ -474,6 +478,8 @@ def field_of(folded: str, hits: dict[str, set[int]]) -> str | None:
         return "chair"
     if _MITMACHEN.search(folded):
         return "members"
+    if _PERSON_NAME.search(folded):
+        return "person"
     if _OPENING.search(folded):
         return "hours"
     if _ESTABLISHED.search(folded):
